@@ -1,0 +1,183 @@
+//! The bytecode: what the compiler produces and the VM runs.
+//!
+//! A [`Module`] is a whole program after linking all imported files: a type
+//! table, a constant pool, functions (each with typed registers, code and a
+//! line table), classes, interfaces, globals and the native functions it
+//! imports by name. It is plain data: the VM never trusts it, but runs the
+//! verifier over it first (see `vm/src/verify`).
+//!
+//! * [`opcodes`]: the instruction table.
+//! * [`format`]: the binary `.pvmc` encoding.
+//! * [`disasm`]: the human-readable listing used by `pvm dis`.
+
+pub mod disasm;
+pub mod format;
+pub mod opcodes;
+
+pub use opcodes::{Instr, OperandKind, Reg, TABLE};
+
+/// Index into [`Module::types`].
+pub type TypeId = u16;
+
+/// A type of the language, as the bytecode sees it. Composite types refer
+/// to other entries of the type table by index; the table is ordered so
+/// that a type only refers to types before it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// The "type" of a function that returns nothing.
+    Void,
+    Int,
+    Float,
+    Bool,
+    Str,
+    /// The type of the `nil` literal before context gives it a reference type.
+    Nil,
+    Array(TypeId),
+    Map(TypeId, TypeId),
+    Func(Vec<TypeId>, TypeId),
+    Class(u16),
+    Interface(u16),
+    /// A heap cell holding a variable that closures capture by reference.
+    Cell(TypeId),
+    /// Produced by the checker after an error; never in a verified module.
+    Error,
+}
+
+impl Type {
+    /// Whether values of this type are pointers the garbage collector must trace.
+    pub fn is_ref(&self) -> bool {
+        matches!(
+            self,
+            Type::Str | Type::Nil | Type::Array(_) | Type::Map(..) | Type::Func(..) | Type::Class(_) | Type::Interface(_) | Type::Cell(_)
+        )
+    }
+}
+
+/// A constant-pool entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+/// What kind of code a function is; decides how it is named in stack traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FuncKind {
+    /// A top-level `fn`.
+    Function,
+    /// A method; its name is `Class.method`.
+    Method,
+    /// A lambda; shown as `<lambda>`.
+    Lambda,
+    /// The global initialisers of one file; shown as `<init>`.
+    Init,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// The name shown in stack traces (`main`, `Point.norm`, `<lambda>`, `<init>`).
+    pub name: String,
+    pub kind: FuncKind,
+    /// Index into [`Module::files`].
+    pub file: u16,
+    /// Parameter count. Parameters arrive in registers `0..params`, and a
+    /// closure's captured values follow them in `params..params+captures`.
+    pub params: u16,
+    pub captures: u16,
+    /// The type of every register; `regs.len()` is the frame size.
+    pub regs: Vec<TypeId>,
+    /// Return type (`Void` for none).
+    pub ret: TypeId,
+    pub code: Vec<Instr>,
+    /// Source line of each instruction (same length as `code`).
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub ty: TypeId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Class {
+    pub name: String,
+    pub fields: Vec<Field>,
+    /// (method name, function index); the function's first parameter is `self`.
+    pub methods: Vec<(String, u16)>,
+    /// Interfaces this class implements.
+    pub interfaces: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interface {
+    pub name: String,
+    /// (method name, function type without `self`).
+    pub methods: Vec<(String, TypeId)>,
+    /// The global slot of this interface's first method: `CallIface` uses
+    /// `first_slot + index`.
+    pub first_slot: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Global {
+    pub name: String,
+    pub ty: TypeId,
+}
+
+/// A native function the module calls, resolved by name when the VM loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeImport {
+    pub name: String,
+    /// A `Type::Func` entry giving the signature the VM must provide.
+    pub sig: TypeId,
+}
+
+/// A complete, linked program.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Module {
+    pub types: Vec<Type>,
+    pub consts: Vec<Const>,
+    pub functions: Vec<Function>,
+    pub classes: Vec<Class>,
+    pub interfaces: Vec<Interface>,
+    pub globals: Vec<Global>,
+    pub natives: Vec<NativeImport>,
+    /// Source file paths, as shown in messages.
+    pub files: Vec<String>,
+    /// Functions run in order before `main`: each file's global initialisers.
+    pub inits: Vec<u16>,
+    /// The `main` function.
+    pub main: u16,
+}
+
+impl Module {
+    /// Renders a type for messages, e.g. `{str: [int]}`.
+    pub fn type_name(&self, t: TypeId) -> String {
+        let Some(ty) = self.types.get(t as usize) else {
+            return format!("<bad type {t}>");
+        };
+        match ty {
+            Type::Void => "void".into(),
+            Type::Int => "int".into(),
+            Type::Float => "float".into(),
+            Type::Bool => "bool".into(),
+            Type::Str => "str".into(),
+            Type::Nil => "nil".into(),
+            Type::Error => "<error>".into(),
+            Type::Array(e) => format!("[{}]", self.type_name(*e)),
+            Type::Map(k, v) => format!("{{{}: {}}}", self.type_name(*k), self.type_name(*v)),
+            Type::Cell(e) => format!("cell<{}>", self.type_name(*e)),
+            Type::Func(ps, r) => {
+                let ps: Vec<String> = ps.iter().map(|p| self.type_name(*p)).collect();
+                match self.types.get(*r as usize) {
+                    Some(Type::Void) => format!("fn({})", ps.join(", ")),
+                    _ => format!("fn({}) -> {}", ps.join(", "), self.type_name(*r)),
+                }
+            }
+            Type::Class(c) => self.classes.get(*c as usize).map(|c| c.name.clone()).unwrap_or_else(|| format!("<class {c}>")),
+            Type::Interface(i) => self.interfaces.get(*i as usize).map(|i| i.name.clone()).unwrap_or_else(|| format!("<interface {i}>")),
+        }
+    }
+}
