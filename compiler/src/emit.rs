@@ -64,7 +64,6 @@ impl ModBuilder {
             NT::Void => VOID,
             NT::Int => INT,
             NT::Float => types::FLOAT,
-            NT::Bool => BOOL,
             NT::Str => STR,
             NT::StrArray => self.types.array(STR),
         };
@@ -316,15 +315,33 @@ impl<'m> FnEmitter<'m> {
         let declared: Vec<(VarId, Reg)> = self.var_reg.iter().filter(|(v, _)| !before.contains(v)).map(|(v, r)| (*v, *r)).collect();
         for (v, r) in declared {
             self.var_reg.remove(&v);
-            self.release(r);
+            self.unpin(r);
         }
     }
 
+    /// Gives a variable a register. The register is pinned (not a
+    /// temporary) while the variable lives, so consumers of `expr` that
+    /// release what they were handed never free it.
     fn declare(&mut self, v: VarId) -> Reg {
         let t = self.var_ty(v);
         let r = self.temp(t);
+        self.pin(r);
         self.var_reg.insert(v, r);
         r
+    }
+
+    fn pin(&mut self, r: Reg) {
+        if let Some(t) = self.temp.get_mut(r as usize) {
+            *t = false;
+        }
+    }
+
+    /// Unpins a register taken with `temp` + `pin` and frees it.
+    fn unpin(&mut self, r: Reg) {
+        if let Some(t) = self.temp.get_mut(r as usize) {
+            *t = true;
+        }
+        self.release(r);
     }
 
     fn stmt(&mut self, s: &Stmt) {
@@ -390,6 +407,8 @@ impl<'m> FnEmitter<'m> {
                 let lim = self.temp(INT);
                 self.emit(Instr::Move { dst: lim, src: e });
                 self.release(e);
+                self.pin(ctr);
+                self.pin(lim);
                 let skip = self.emit(Instr::JLeI { a: lim, b: ctr, target: 0 });
                 let top = self.here();
                 let v = &self.vars[*var as usize];
@@ -419,10 +438,10 @@ impl<'m> FnEmitter<'m> {
                 self.patch(&[skip], exit);
                 self.var_reg.remove(var);
                 if !alias {
-                    self.release(vreg);
+                    self.unpin(vreg);
                 }
-                self.release(ctr);
-                self.release(lim);
+                self.unpin(ctr);
+                self.unpin(lim);
             }
             Stmt::ForArray { var, arr, body } => {
                 let a = self.expr(arr);
@@ -492,7 +511,7 @@ impl<'m> FnEmitter<'m> {
                 let end = self.here();
                 self.patch(&[to_end], end);
                 if let Some(r) = self.var_reg.remove(var) {
-                    self.release(r);
+                    self.unpin(r);
                 }
             }
             Stmt::Throw(e, line) => {
@@ -554,7 +573,7 @@ impl<'m> FnEmitter<'m> {
         let exit = self.here();
         self.patch(&lp.breaks, exit);
         self.var_reg.remove(&var);
-        self.release(vreg);
+        self.unpin(vreg);
         self.release(idx);
         self.release(len);
     }
@@ -702,6 +721,11 @@ impl<'m> FnEmitter<'m> {
             if !self.boxed(v) {
                 return self.var_reg[&v];
             }
+        }
+        if e.ty == VOID {
+            // A call returning nothing: no destination register is needed.
+            self.expr_into(e, Reg::MAX);
+            return Reg::MAX;
         }
         let d = self.temp(e.ty);
         self.expr_into(e, d);

@@ -30,7 +30,6 @@ pub enum NT {
     Void,
     Int,
     Float,
-    Bool,
     Str,
     StrArray,
 }
@@ -73,7 +72,6 @@ impl<'a> Checker<'a, '_> {
             NT::Void => VOID,
             NT::Int => INT,
             NT::Float => FLOAT,
-            NT::Bool => BOOL,
             NT::Str => STR,
             NT::StrArray => self.types.array(STR),
         }

@@ -1,0 +1,861 @@
+//! The interpreter: a register machine over verified bytecode.
+//!
+//! All registers of all active calls live in one array of 64-bit slots,
+//! the *stack*. A call's frame is a window of that array starting at its
+//! `base`; `R[x]` is `stack[base + x]`. A call puts the callee's frame right
+//! after the caller's, copies the arguments into its first registers and
+//! zeroes the rest (zero is `0`, `0.0`, `false` and `nil` alike, and the
+//! collector must never see stale pointers). Saved caller state goes on a
+//! separate `frames` vector, so pvm recursion never uses the native stack:
+//! deep recursion is bounded by `max_depth`, and exceeding it is the
+//! catchable error `stack overflow`.
+//!
+//! The dispatch loop keeps the hot state (`code`, `pc`, `regs`) in locals and
+//! reads registers without bounds checks; the verifier has proved every
+//! index in range. Errors travel as `Err(Trap)` out of the loop to
+//! [`Vm::call`], which either jumps to the innermost `try` handler (unwinding
+//! the frames above it) or turns the error into an [`Outcome`] with a stack
+//! trace.
+//!
+//! The loop is compiled twice through a const generic: once plain, once
+//! counting instructions for `--stats`/`--trace`, so the fast path pays
+//! nothing for instrumentation.
+
+use crate::heap::{field_ptr, map_bytes, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapData, MapObj, Obj, StrKey, StrObj};
+use crate::{Outcome, TraceLine, Trap, Vm, STACK_SLOTS};
+use pvm_compiler::bytecode::{disasm, Instr, Type};
+use std::cmp::Ordering;
+use std::time::Instant;
+
+/// A suspended caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub func: u32,
+    /// Where to continue in the caller (the instruction after the call).
+    pub pc: u32,
+    pub base: u32,
+    /// Caller register receiving the result.
+    pub dst: u16,
+}
+
+/// An active `try`.
+#[derive(Debug, Clone, Copy)]
+pub struct Handler {
+    /// `frames.len()` when the handler was pushed: its frame is the one running then.
+    pub depth: u32,
+    pub func: u32,
+    pub base: u32,
+    pub target: u32,
+    pub reg: u16,
+}
+
+/// Where execution stands when the loop is left.
+pub(crate) struct State {
+    func: usize,
+    pc: usize,
+    base: usize,
+}
+
+fn nil() -> Trap {
+    Trap::Error("nil reference".into())
+}
+
+/// Java's `Double.compare`: -0.0 before 0.0, NaN after everything.
+fn float_order(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.total_cmp(&b),
+    }
+}
+
+/// Java's `Math.min`/`Math.max` on doubles.
+fn fmin(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
+    } else if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+fn fmax(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_negative() {
+            b
+        } else {
+            a
+        }
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+impl Vm {
+    /// Calls a function that takes no arguments (an initialiser or `main`).
+    pub fn call(&mut self, f: u16) -> Outcome {
+        let depth0 = self.frames.len();
+        let nregs = self.funcs[f as usize].nregs;
+        self.stack[..nregs].fill(0);
+        let mut st = State { func: f as usize, pc: 0, base: 0 };
+        loop {
+            let r = if self.config.count_instructions || self.config.trace { self.exec::<true>(&mut st, depth0) } else { self.exec::<false>(&mut st, depth0) };
+            let trap = match r {
+                Ok(()) => return Outcome::Finished,
+                Err(t) => t,
+            };
+            if let Trap::Error(msg) = &trap {
+                if let Some(h) = self.handlers.last().copied().filter(|h| h.depth as usize >= depth0) {
+                    self.handlers.pop();
+                    self.frames.truncate(h.depth as usize);
+                    st = State { func: h.func as usize, pc: h.target as usize, base: h.base as usize };
+                    let s = self.new_str(msg);
+                    self.stack[h.base as usize + h.reg as usize] = s;
+                    continue;
+                }
+            }
+            let trace = self.trace(&st, depth0);
+            self.frames.truncate(depth0);
+            self.handlers.clear();
+            return match trap {
+                Trap::Error(m) => Outcome::Error(m, trace),
+                Trap::Limit(m) => Outcome::Limit(m, trace),
+                Trap::Exit(c) => Outcome::Exit(c),
+                Trap::BrokenPipe => Outcome::BrokenPipe,
+            };
+        }
+    }
+
+    fn frame_line(&self, func: usize, pc: usize) -> TraceLine {
+        let f = &self.module.functions[func];
+        let line = f.lines.get(pc).copied().unwrap_or(0);
+        TraceLine { function: f.name.clone(), file: self.module.files.get(f.file as usize).cloned().unwrap_or_default(), line }
+    }
+
+    fn trace(&self, st: &State, depth0: usize) -> Vec<TraceLine> {
+        let mut t = vec![self.frame_line(st.func, st.pc.saturating_sub(1))];
+        for fr in self.frames[depth0..].iter().rev() {
+            t.push(self.frame_line(fr.func as usize, (fr.pc as usize).saturating_sub(1)));
+        }
+        t
+    }
+
+    /// Marks every root and collects. `func`/`base` describe the running frame.
+    fn collect(&mut self, func: usize, base: usize) {
+        let started = Instant::now();
+        for i in 0..self.global_refs.len() {
+            let v = self.globals[self.global_refs[i]];
+            self.heap.mark(v);
+        }
+        for (i, c) in self.module.consts.iter().enumerate() {
+            if matches!(c, pvm_compiler::bytecode::Const::Str(_)) {
+                self.heap.mark(self.consts[i]);
+            }
+        }
+        for &c in &self.static_closures {
+            self.heap.mark(c);
+        }
+        let frames: Vec<(usize, usize)> = self.frames.iter().map(|f| (f.func as usize, f.base as usize)).chain([(func, base)]).collect();
+        for (f, b) in frames {
+            for &r in self.funcs[f].ref_regs.iter() {
+                let v = self.stack[b + r as usize];
+                self.heap.mark(v);
+            }
+        }
+        self.heap.finish_collection(started);
+    }
+
+    fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
+        eprintln!("[{}:{:>4}] {}", self.module.functions[func].name, pc, disasm::instruction(&self.module, ins));
+    }
+
+    /// The dispatch loop. Returns `Ok` when the entry function returns.
+    #[allow(clippy::too_many_lines)]
+    fn exec<const INSTR: bool>(&mut self, st: &mut State, depth0: usize) -> Result<(), Trap> {
+        let stack = self.stack.as_mut_ptr();
+        let mut func = st.func;
+        let mut pc = st.pc;
+        let mut base = st.base;
+        // SAFETY (for every raw access below): `funcs` is not modified while
+        // running, so `code` stays valid; the verifier proved each register
+        // index < nregs and each jump target < code length, and a call checks
+        // that base + nregs fits in the stack before entering a frame; each
+        // reference register holds nil or a live object of its static type
+        // (the collector keeps everything reachable from registers alive).
+        let mut code: *const Instr = self.funcs[func].code.as_ptr();
+        let mut nregs = self.funcs[func].nregs;
+        let mut regs: *mut u64 = unsafe { stack.add(base) };
+        macro_rules! r {
+            ($x:expr) => {
+                *regs.add($x as usize)
+            };
+        }
+        macro_rules! ri {
+            ($x:expr) => {
+                (*regs.add($x as usize) as i64)
+            };
+        }
+        macro_rules! rf {
+            ($x:expr) => {
+                f64::from_bits(*regs.add($x as usize))
+            };
+        }
+        macro_rules! set_i {
+            ($d:expr, $v:expr) => {
+                *regs.add($d as usize) = ($v) as u64
+            };
+        }
+        macro_rules! set_f {
+            ($d:expr, $v:expr) => {
+                *regs.add($d as usize) = f64::to_bits($v)
+            };
+        }
+        macro_rules! set_b {
+            ($d:expr, $v:expr) => {
+                *regs.add($d as usize) = ($v) as u64
+            };
+        }
+        macro_rules! save {
+            () => {{
+                st.func = func;
+                st.pc = pc;
+                st.base = base;
+            }};
+        }
+        macro_rules! throw {
+            ($e:expr) => {{
+                save!();
+                return Err($e);
+            }};
+        }
+        macro_rules! err {
+            ($($t:tt)*) => { throw!(Trap::Error(format!($($t)*))) };
+        }
+        macro_rules! safepoint {
+            () => {
+                if self.heap.wants_gc() {
+                    self.collect(func, base);
+                    if self.heap.bytes > self.heap.max {
+                        throw!(Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max)));
+                    }
+                }
+            };
+        }
+        macro_rules! enter {
+            ($callee:expr, $dst:expr) => {{
+                let callee = $callee as usize;
+                let cf = &self.funcs[callee];
+                let nb = base + nregs;
+                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
+                    throw!(Trap::Error("stack overflow".into()));
+                }
+                self.frames.push(Frame { func: func as u32, pc: pc as u32, base: base as u32, dst: $dst });
+                func = callee;
+                pc = 0;
+                base = nb;
+                nregs = cf.nregs;
+                code = cf.code.as_ptr();
+                regs = stack.add(base);
+            }};
+        }
+        macro_rules! str_of {
+            ($v:expr) => {{
+                let v = $v;
+                if v == 0 {
+                    throw!(nil());
+                }
+                str_bytes(v as *const StrObj)
+            }};
+        }
+        macro_rules! array {
+            ($v:expr) => {{
+                let v = $v;
+                if v == 0 {
+                    throw!(nil());
+                }
+                &mut *(v as *mut ArrayObj)
+            }};
+        }
+        macro_rules! map {
+            ($v:expr) => {{
+                let v = $v;
+                if v == 0 {
+                    throw!(nil());
+                }
+                &mut *(v as *mut MapObj)
+            }};
+        }
+        macro_rules! index {
+            ($a:expr, $i:expr) => {{
+                let i = $i;
+                if i < 0 || i as usize >= $a.data.len() {
+                    err!("index out of range: index {} for length {}", i, $a.data.len());
+                }
+                i as usize
+            }};
+        }
+        macro_rules! key_not_found {
+            ($m:expr, $k:expr) => {{
+                let mut s = String::new();
+                let kt = match self.module.types.get($m.hdr_aux() as usize) {
+                    Some(Type::Map(k, _)) => *k,
+                    _ => 0,
+                };
+                crate::format::value(&self.module, kt, $k, true, 0, &mut s);
+                err!("key not found: {}", s);
+            }};
+        }
+        unsafe {
+            loop {
+                let ins = *code.add(pc);
+                if INSTR {
+                    self.instructions += 1;
+                    if self.config.trace {
+                        self.trace_instr(func, pc, &ins);
+                    }
+                }
+                pc += 1;
+                match ins {
+                    Instr::Nop {} => {}
+                    Instr::Move { dst, src } => r!(dst) = r!(src),
+                    Instr::LoadI { dst, imm } => set_i!(dst, imm as i64),
+                    Instr::LoadK { dst, k } => r!(dst) = *self.consts.get_unchecked(k as usize),
+                    Instr::LoadBool { dst, v } => r!(dst) = v as u64,
+                    Instr::LoadNil { dst } => r!(dst) = 0,
+                    Instr::LoadFunc { dst, func: f } => r!(dst) = self.static_closures[f as usize],
+                    Instr::GetGlobal { dst, g } => r!(dst) = *self.globals.get_unchecked(g as usize),
+                    Instr::SetGlobal { g, src } => *self.globals.get_unchecked_mut(g as usize) = r!(src),
+
+                    Instr::AddI { dst, a, b } => set_i!(dst, ri!(a).wrapping_add(ri!(b))),
+                    Instr::SubI { dst, a, b } => set_i!(dst, ri!(a).wrapping_sub(ri!(b))),
+                    Instr::MulI { dst, a, b } => set_i!(dst, ri!(a).wrapping_mul(ri!(b))),
+                    Instr::DivI { dst, a, b } => {
+                        let d = ri!(b);
+                        if d == 0 {
+                            throw!(Trap::Error("division by zero".into()));
+                        }
+                        set_i!(dst, ri!(a).wrapping_div(d));
+                    }
+                    Instr::ModI { dst, a, b } => {
+                        let d = ri!(b);
+                        if d == 0 {
+                            throw!(Trap::Error("division by zero".into()));
+                        }
+                        set_i!(dst, ri!(a).wrapping_rem(d));
+                    }
+                    Instr::AddIImm { dst, a, imm } => set_i!(dst, ri!(a).wrapping_add(imm as i64)),
+                    Instr::BitAnd { dst, a, b } => set_i!(dst, ri!(a) & ri!(b)),
+                    Instr::BitOr { dst, a, b } => set_i!(dst, ri!(a) | ri!(b)),
+                    Instr::BitXor { dst, a, b } => set_i!(dst, ri!(a) ^ ri!(b)),
+                    Instr::Shl { dst, a, b } => set_i!(dst, ri!(a).wrapping_shl((ri!(b) & 63) as u32)),
+                    Instr::Shr { dst, a, b } => set_i!(dst, ri!(a).wrapping_shr((ri!(b) & 63) as u32)),
+                    Instr::NegI { dst, a } => set_i!(dst, ri!(a).wrapping_neg()),
+                    Instr::BitNot { dst, a } => set_i!(dst, !ri!(a)),
+                    Instr::EqI { dst, a, b } => set_b!(dst, ri!(a) == ri!(b)),
+                    Instr::NeI { dst, a, b } => set_b!(dst, ri!(a) != ri!(b)),
+                    Instr::LtI { dst, a, b } => set_b!(dst, ri!(a) < ri!(b)),
+                    Instr::LeI { dst, a, b } => set_b!(dst, ri!(a) <= ri!(b)),
+
+                    Instr::AddF { dst, a, b } => set_f!(dst, rf!(a) + rf!(b)),
+                    Instr::SubF { dst, a, b } => set_f!(dst, rf!(a) - rf!(b)),
+                    Instr::MulF { dst, a, b } => set_f!(dst, rf!(a) * rf!(b)),
+                    Instr::DivF { dst, a, b } => set_f!(dst, rf!(a) / rf!(b)),
+                    Instr::ModF { dst, a, b } => set_f!(dst, rf!(a) % rf!(b)),
+                    Instr::NegF { dst, a } => set_f!(dst, -rf!(a)),
+                    Instr::EqF { dst, a, b } => set_b!(dst, rf!(a) == rf!(b)),
+                    Instr::NeF { dst, a, b } => set_b!(dst, rf!(a) != rf!(b)),
+                    Instr::LtF { dst, a, b } => set_b!(dst, rf!(a) < rf!(b)),
+                    Instr::LeF { dst, a, b } => set_b!(dst, rf!(a) <= rf!(b)),
+
+                    Instr::Not { dst, a } => r!(dst) = r!(a) ^ 1,
+                    Instr::EqB { dst, a, b } | Instr::EqRef { dst, a, b } => set_b!(dst, r!(a) == r!(b)),
+                    Instr::NeB { dst, a, b } | Instr::NeRef { dst, a, b } => set_b!(dst, r!(a) != r!(b)),
+                    Instr::Concat { dst, a, b } => {
+                        let x = str_of!(r!(a));
+                        let y = str_of!(r!(b));
+                        let mut s = String::with_capacity(x.len() + y.len());
+                        // SAFETY: both are UTF-8 strings.
+                        s.push_str(std::str::from_utf8_unchecked(x));
+                        s.push_str(std::str::from_utf8_unchecked(y));
+                        r!(dst) = self.heap.alloc_str(&s) as u64;
+                        safepoint!();
+                    }
+                    Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } => {
+                        let (x, y) = (r!(a), r!(b));
+                        let eq = x == y || (x != 0 && y != 0 && str_bytes(x as *const StrObj) == str_bytes(y as *const StrObj));
+                        set_b!(dst, eq == matches!(ins, Instr::EqS { .. }));
+                    }
+                    Instr::LtS { dst, a, b } => {
+                        let x = str_of!(r!(a));
+                        let y = str_of!(r!(b));
+                        set_b!(dst, x < y);
+                    }
+                    Instr::LeS { dst, a, b } => {
+                        let x = str_of!(r!(a));
+                        let y = str_of!(r!(b));
+                        set_b!(dst, x <= y);
+                    }
+
+                    Instr::IntToFloat { dst, a } => set_f!(dst, ri!(a) as f64),
+                    Instr::FloatToInt { dst, a } => {
+                        let x = rf!(a);
+                        // i64 covers [-2^63, 2^63); NaN fails both comparisons.
+                        if !(x >= -9_223_372_036_854_775_808.0 && x < 9_223_372_036_854_775_808.0) {
+                            err!("invalid conversion: {} does not fit in an int", crate::format::float(x));
+                        }
+                        set_i!(dst, x as i64);
+                    }
+                    Instr::AbsI { dst, a } => set_i!(dst, ri!(a).wrapping_abs()),
+                    Instr::AbsF { dst, a } => set_f!(dst, rf!(a).abs()),
+                    Instr::MinI { dst, a, b } => set_i!(dst, ri!(a).min(ri!(b))),
+                    Instr::MaxI { dst, a, b } => set_i!(dst, ri!(a).max(ri!(b))),
+                    Instr::MinF { dst, a, b } => set_f!(dst, fmin(rf!(a), rf!(b))),
+                    Instr::MaxF { dst, a, b } => set_f!(dst, fmax(rf!(a), rf!(b))),
+                    Instr::SqrtF { dst, a } => set_f!(dst, rf!(a).sqrt()),
+                    Instr::ToStr { dst, src, ty } => {
+                        let v = r!(src);
+                        let s = match self.module.types.get(ty as usize) {
+                            Some(Type::Str) if v != 0 => v,
+                            Some(Type::Int) => {
+                                let buf = itoa_buf(v as i64);
+                                self.heap.alloc_str(buf.as_str()) as u64
+                            }
+                            _ => {
+                                let mut s = String::new();
+                                crate::format::value(&self.module, ty, v, false, 0, &mut s);
+                                self.heap.alloc_str(&s) as u64
+                            }
+                        };
+                        r!(dst) = s;
+                        safepoint!();
+                    }
+
+                    Instr::Jmp { target } => pc = target as usize,
+                    Instr::JmpIf { cond, target } => {
+                        if r!(cond) != 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JmpIfNot { cond, target } => {
+                        if r!(cond) == 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JLtI { a, b, target } => {
+                        if ri!(a) < ri!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JLeI { a, b, target } => {
+                        if ri!(a) <= ri!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JEqI { a, b, target } => {
+                        if ri!(a) == ri!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JNeI { a, b, target } => {
+                        if ri!(a) != ri!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JLtF { a, b, target } => {
+                        if rf!(a) < rf!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JLeF { a, b, target } => {
+                        if rf!(a) <= rf!(b) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JNLtF { a, b, target } => {
+                        if !(rf!(a) < rf!(b)) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JNLeF { a, b, target } => {
+                        if !(rf!(a) <= rf!(b)) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::ForLoop { ctr, end, target } => {
+                        let c = ri!(ctr).wrapping_add(1);
+                        set_i!(ctr, c);
+                        if c < ri!(end) {
+                            pc = target as usize;
+                        }
+                    }
+
+                    Instr::Call { dst, func: f, args } => {
+                        let np = self.funcs[f as usize].nparams;
+                        let src = regs.add(args as usize);
+                        enter!(f, dst);
+                        std::ptr::copy_nonoverlapping(src, regs, np);
+                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                    }
+                    Instr::CallMethod { dst, func: f, args } => {
+                        if r!(args) == 0 {
+                            throw!(nil());
+                        }
+                        let np = self.funcs[f as usize].nparams;
+                        let src = regs.add(args as usize);
+                        enter!(f, dst);
+                        std::ptr::copy_nonoverlapping(src, regs, np);
+                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                    }
+                    Instr::CallIface { dst, slot, args } => {
+                        let recv = r!(args);
+                        if recv == 0 {
+                            throw!(nil());
+                        }
+                        let class = (*(recv as *const Header)).aux as usize;
+                        let f = *self.vtable.get_unchecked(class * self.slots + slot as usize);
+                        let np = self.funcs[f as usize].nparams;
+                        let src = regs.add(args as usize);
+                        enter!(f, dst);
+                        std::ptr::copy_nonoverlapping(src, regs, np);
+                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                    }
+                    Instr::CallClosure { dst, clo, args } => {
+                        let c = r!(clo);
+                        if c == 0 {
+                            throw!(nil());
+                        }
+                        let c = c as *const ClosureObj;
+                        let f = (*(c as *const Header)).aux;
+                        let np = self.funcs[f as usize].nparams;
+                        let nc = self.funcs[f as usize].ncaps;
+                        let src = regs.add(args as usize);
+                        enter!(f, dst);
+                        std::ptr::copy_nonoverlapping(src, regs, np);
+                        std::ptr::copy_nonoverlapping((&(*c).caps).as_ptr(), regs.add(np), nc);
+                        std::ptr::write_bytes(regs.add(np + nc), 0, nregs - np - nc);
+                    }
+                    Instr::CallNative { dst, native, args } => {
+                        let n = *self.native_arity.get_unchecked(native as usize);
+                        let mut a = [0u64; 8];
+                        std::ptr::copy_nonoverlapping(regs.add(args as usize), a.as_mut_ptr(), n);
+                        let f = *self.natives.get_unchecked(native as usize);
+                        save!();
+                        match f(self, &a[..n]) {
+                            Ok(v) => {
+                                let is_void = matches!(
+                                    self.module.natives.get(native as usize).and_then(|i| self.module.types.get(i.sig as usize)),
+                                    Some(Type::Func(_, r)) if matches!(self.module.types.get(*r as usize), Some(Type::Void))
+                                );
+                                if !is_void {
+                                    r!(dst) = v;
+                                }
+                            }
+                            Err(t) => return Err(t),
+                        }
+                        safepoint!();
+                    }
+                    Instr::Ret { src } => {
+                        let v = r!(src);
+                        while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
+                            self.handlers.pop();
+                        }
+                        if self.frames.len() == depth0 {
+                            return Ok(());
+                        }
+                        let fr = self.frames.pop().unwrap_or(Frame { func: 0, pc: 0, base: 0, dst: 0 });
+                        func = fr.func as usize;
+                        pc = fr.pc as usize;
+                        base = fr.base as usize;
+                        nregs = self.funcs[func].nregs;
+                        code = self.funcs[func].code.as_ptr();
+                        regs = stack.add(base);
+                        r!(fr.dst) = v;
+                    }
+                    Instr::RetVoid {} => {
+                        while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
+                            self.handlers.pop();
+                        }
+                        if self.frames.len() == depth0 {
+                            return Ok(());
+                        }
+                        let fr = self.frames.pop().unwrap_or(Frame { func: 0, pc: 0, base: 0, dst: 0 });
+                        func = fr.func as usize;
+                        pc = fr.pc as usize;
+                        base = fr.base as usize;
+                        nregs = self.funcs[func].nregs;
+                        code = self.funcs[func].code.as_ptr();
+                        regs = stack.add(base);
+                    }
+                    Instr::Throw { src } => {
+                        let s = str_of!(r!(src));
+                        throw!(Trap::Error(String::from_utf8_lossy(s).into_owned()));
+                    }
+                    Instr::TryBegin { handler, reg } => {
+                        self.handlers.push(Handler { depth: self.frames.len() as u32, func: func as u32, base: base as u32, target: handler, reg });
+                    }
+                    Instr::TryEnd { count } => {
+                        let keep = self.handlers.len().saturating_sub(count as usize);
+                        self.handlers.truncate(keep);
+                    }
+
+                    Instr::New { dst, class, args } => {
+                        let n = self.heap.layouts.class_fields[class as usize] as usize;
+                        let fields = std::slice::from_raw_parts(regs.add(args as usize), n);
+                        r!(dst) = self.heap.alloc_object(class as u32, fields) as u64;
+                        safepoint!();
+                    }
+                    Instr::GetField { dst, obj, field } => {
+                        let o = r!(obj);
+                        if o == 0 {
+                            throw!(nil());
+                        }
+                        r!(dst) = *field_ptr(o as *mut Obj, field as usize);
+                    }
+                    Instr::SetField { obj, field, src } => {
+                        let o = r!(obj);
+                        if o == 0 {
+                            throw!(nil());
+                        }
+                        *field_ptr(o as *mut Obj, field as usize) = r!(src);
+                    }
+                    Instr::NewArray { dst, ty, args, n } => {
+                        let data = std::slice::from_raw_parts(regs.add(args as usize), n as usize).to_vec();
+                        r!(dst) = self.heap.alloc_array(ty as u32, data) as u64;
+                        safepoint!();
+                    }
+                    Instr::ArrayFill { dst, ty, n, x } => {
+                        let len = ri!(n);
+                        if len < 0 {
+                            err!("index out of range: negative array length {}", len);
+                        }
+                        if !self.heap.can_grow((len as usize).saturating_mul(8)) {
+                            throw!(Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max)));
+                        }
+                        let data = vec![r!(x); len as usize];
+                        r!(dst) = self.heap.alloc_array(ty as u32, data) as u64;
+                        safepoint!();
+                    }
+                    Instr::ArrayGet { dst, arr, idx } => {
+                        let a = array!(r!(arr));
+                        let i = index!(a, ri!(idx));
+                        r!(dst) = *a.data.get_unchecked(i);
+                    }
+                    Instr::ArraySet { arr, idx, src } => {
+                        let a = array!(r!(arr));
+                        let i = index!(a, ri!(idx));
+                        *a.data.get_unchecked_mut(i) = r!(src);
+                    }
+                    Instr::ArrayLen { dst, arr } => {
+                        let a = array!(r!(arr));
+                        set_i!(dst, a.data.len() as i64);
+                    }
+                    Instr::StrLen { dst, s } => {
+                        let b = str_of!(r!(s));
+                        set_i!(dst, b.len() as i64);
+                    }
+                    Instr::MapLen { dst, map } => {
+                        let m = map!(r!(map));
+                        let n = match &m.data {
+                            MapData::Int(x) => x.len(),
+                            MapData::Str(x) => x.len(),
+                        };
+                        set_i!(dst, n as i64);
+                    }
+                    Instr::Push { arr, src } => {
+                        let a = array!(r!(arr));
+                        let cap = a.data.capacity();
+                        a.data.push(r!(src));
+                        if a.data.capacity() != cap {
+                            self.heap.grew((a.data.capacity() - cap) * 8);
+                            safepoint!();
+                        }
+                    }
+                    Instr::Pop { dst, arr } => {
+                        let a = array!(r!(arr));
+                        match a.data.pop() {
+                            Some(v) => r!(dst) = v,
+                            None => err!("index out of range: pop from an empty array"),
+                        }
+                    }
+                    Instr::Sort { arr } => {
+                        let a = array!(r!(arr));
+                        let el = match self.module.types.get(a.hdr_aux() as usize) {
+                            Some(Type::Array(e)) => self.module.types.get(*e as usize),
+                            _ => None,
+                        };
+                        match el {
+                            Some(Type::Int) => a.data.sort_unstable_by_key(|v| *v as i64),
+                            Some(Type::Float) => a.data.sort_by(|x, y| float_order(f64::from_bits(*x), f64::from_bits(*y))),
+                            _ => {
+                                if a.data.contains(&0) {
+                                    throw!(nil());
+                                }
+                                a.data.sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
+                            }
+                        }
+                    }
+                    Instr::NewMap { dst, ty } => {
+                        r!(dst) = self.heap.alloc_map(ty as u32) as u64;
+                        safepoint!();
+                    }
+                    Instr::MapGet { dst, map, key } => {
+                        let m = map!(r!(map));
+                        let k = r!(key);
+                        let got = match &m.data {
+                            MapData::Int(x) => x.get(&k).copied(),
+                            MapData::Str(x) => {
+                                if k == 0 {
+                                    throw!(nil());
+                                }
+                                x.get(&StrKey(k as *const StrObj)).copied()
+                            }
+                        };
+                        match got {
+                            Some(v) => r!(dst) = v,
+                            None => key_not_found!(m, k),
+                        }
+                    }
+                    Instr::MapSet { map, key, src } => {
+                        let m = map!(r!(map));
+                        let k = r!(key);
+                        let v = r!(src);
+                        let before = map_bytes(&m.data);
+                        match &mut m.data {
+                            MapData::Int(x) => {
+                                x.insert(k, v);
+                            }
+                            MapData::Str(x) => {
+                                if k == 0 {
+                                    throw!(nil());
+                                }
+                                x.insert(StrKey(k as *const StrObj), v);
+                            }
+                        }
+                        let after = map_bytes(&m.data);
+                        if after > before {
+                            self.heap.grew(after - before);
+                            safepoint!();
+                        }
+                    }
+                    Instr::MapHas { dst, map, key } => {
+                        let m = map!(r!(map));
+                        let k = r!(key);
+                        let has = match &m.data {
+                            MapData::Int(x) => x.contains_key(&k),
+                            MapData::Str(x) => {
+                                if k == 0 {
+                                    throw!(nil());
+                                }
+                                x.contains_key(&StrKey(k as *const StrObj))
+                            }
+                        };
+                        set_b!(dst, has);
+                    }
+                    Instr::MapRemove { map, key } => {
+                        let m = map!(r!(map));
+                        let k = r!(key);
+                        match &mut m.data {
+                            MapData::Int(x) => {
+                                x.shift_remove(&k);
+                            }
+                            MapData::Str(x) => {
+                                if k == 0 {
+                                    throw!(nil());
+                                }
+                                x.shift_remove(&StrKey(k as *const StrObj));
+                            }
+                        }
+                    }
+                    Instr::MapKeys { dst, map, ty } => {
+                        let m = map!(r!(map));
+                        let keys: Vec<u64> = match &m.data {
+                            MapData::Int(x) => x.keys().copied().collect(),
+                            MapData::Str(x) => x.keys().map(|k| k.0 as u64).collect(),
+                        };
+                        r!(dst) = self.heap.alloc_array(ty as u32, keys) as u64;
+                        safepoint!();
+                    }
+                    Instr::NewCell { dst, src } => {
+                        let holds_ref = match self.module.functions[func].regs.get(dst as usize).and_then(|t| self.module.types.get(*t as usize)) {
+                            Some(Type::Cell(inner)) => self.module.types.get(*inner as usize).map(|t| t.is_ref()).unwrap_or(false),
+                            _ => false,
+                        };
+                        r!(dst) = self.heap.alloc_cell(holds_ref, r!(src)) as u64;
+                        safepoint!();
+                    }
+                    Instr::CellGet { dst, cell } => r!(dst) = (*(r!(cell) as *const CellObj)).value,
+                    Instr::CellSet { cell, src } => (*(r!(cell) as *mut CellObj)).value = r!(src),
+                    Instr::MakeClosure { dst, func: f, caps, n } => {
+                        let c: Box<[u64]> = std::slice::from_raw_parts(regs.add(caps as usize), n as usize).into();
+                        r!(dst) = self.heap.alloc_closure(f as u32, c) as u64;
+                        safepoint!();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Small helper so `str(int)` avoids the general formatter.
+struct ItoaBuf {
+    buf: [u8; 24],
+    start: usize,
+}
+
+impl ItoaBuf {
+    fn as_str(&self) -> &str {
+        // SAFETY: only ASCII digits and '-' are written.
+        unsafe { std::str::from_utf8_unchecked(&self.buf[self.start..]) }
+    }
+}
+
+fn itoa_buf(v: i64) -> ItoaBuf {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let neg = v < 0;
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    ItoaBuf { buf, start: i }
+}
+
+trait HdrAux {
+    fn hdr_aux(&self) -> u32;
+}
+
+impl HdrAux for ArrayObj {
+    fn hdr_aux(&self) -> u32 {
+        // SAFETY: ArrayObj is repr(C) with the header first.
+        unsafe { (*(self as *const ArrayObj as *const Header)).aux }
+    }
+}
+
+impl HdrAux for MapObj {
+    fn hdr_aux(&self) -> u32 {
+        // SAFETY: MapObj is repr(C) with the header first.
+        unsafe { (*(self as *const MapObj as *const Header)).aux }
+    }
+}
+
