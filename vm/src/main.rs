@@ -31,9 +31,6 @@ struct RunOpts {
     /// Print every instruction as it executes (to stderr).
     #[arg(long)]
     trace: bool,
-    /// Run directly in this process, without the container sandbox.
-    #[arg(long)]
-    no_sandbox: bool,
 }
 
 #[derive(Subcommand)]

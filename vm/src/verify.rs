@@ -251,7 +251,7 @@ impl V<'_> {
             }
         };
         let func = |i: u16| -> Result<&Function, String> { m.functions.get(i as usize).ok_or_else(|| format!("function {i} out of range")) };
-        let sig = |g: &Function| -> Vec<TypeId> { g.regs[..g.params as usize].to_vec() };
+        let sig = |g: &Function| -> Vec<TypeId> { g.regs.get(..g.params as usize).map(<[TypeId]>::to_vec).unwrap_or_default() };
         let arr_elem = |r: u16| -> Result<TypeId, String> {
             match self.ty(reg(r)?)? {
                 Type::Array(e) => Ok(*e),
@@ -565,7 +565,7 @@ impl V<'_> {
                 if g.kind != FuncKind::Lambda || g.captures != n {
                     return Err("closure target must be a lambda with that many captures".into());
                 }
-                let capt = &g.regs[g.params as usize..g.params as usize + n as usize];
+                let capt = g.regs.get(g.params as usize..g.params as usize + n as usize).ok_or("closure target has too few registers")?;
                 for (i, t) in capt.iter().enumerate() {
                     if reg(caps.checked_add(i as u16).ok_or("capture window out of range")?)? != *t {
                         return Err(format!("capture {i} has the wrong type"));
