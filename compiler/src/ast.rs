@@ -14,7 +14,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 }
 
@@ -134,18 +137,53 @@ pub enum AssignOp {
 
 #[derive(Debug)]
 pub enum Stmt<'a> {
-    Let { name: Ident<'a>, ty: Option<&'a TypeExpr<'a>>, init: &'a Expr<'a>, span: Span },
-    Assign { target: &'a Expr<'a>, op: AssignOp, value: &'a Expr<'a>, span: Span },
+    Let {
+        name: Ident<'a>,
+        ty: Option<&'a TypeExpr<'a>>,
+        init: &'a Expr<'a>,
+        span: Span,
+    },
+    Assign {
+        target: &'a Expr<'a>,
+        op: AssignOp,
+        value: &'a Expr<'a>,
+        span: Span,
+    },
     Expr(&'a Expr<'a>),
-    If { cond: &'a Expr<'a>, then: &'a Block<'a>, els: Option<&'a Stmt<'a>>, span: Span },
-    While { cond: &'a Expr<'a>, body: &'a Block<'a>, span: Span },
-    ForRange { var: Ident<'a>, start: &'a Expr<'a>, end: &'a Expr<'a>, body: &'a Block<'a>, span: Span },
-    ForIn { var: Ident<'a>, iter: &'a Expr<'a>, body: &'a Block<'a>, span: Span },
+    If {
+        cond: &'a Expr<'a>,
+        then: &'a Block<'a>,
+        els: Option<&'a Stmt<'a>>,
+        span: Span,
+    },
+    While {
+        cond: &'a Expr<'a>,
+        body: &'a Block<'a>,
+        span: Span,
+    },
+    ForRange {
+        var: Ident<'a>,
+        start: &'a Expr<'a>,
+        end: &'a Expr<'a>,
+        body: &'a Block<'a>,
+        span: Span,
+    },
+    ForIn {
+        var: Ident<'a>,
+        iter: &'a Expr<'a>,
+        body: &'a Block<'a>,
+        span: Span,
+    },
     Break(Span),
     Continue(Span),
     Return(Option<&'a Expr<'a>>, Span),
     Block(&'a Block<'a>),
-    Try { body: &'a Block<'a>, var: Ident<'a>, handler: &'a Block<'a>, span: Span },
+    Try {
+        body: &'a Block<'a>,
+        var: Ident<'a>,
+        handler: &'a Block<'a>,
+        span: Span,
+    },
     Throw(&'a Expr<'a>, Span),
     /// A statement the parser could not make sense of (already reported).
     Error,

@@ -28,7 +28,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: u16, start: u32, end: u32, message: impl Into<String>) -> Self {
-        Diagnostic { file, start, end, message: message.into() }
+        Diagnostic {
+            file,
+            start,
+            end,
+            message: message.into(),
+        }
     }
 }
 
@@ -105,9 +110,17 @@ impl SourceMap {
         let text = file.line_text(line);
         if !text.is_empty() {
             let (end_line, end_col) = file.line_col(d.end.max(d.start + 1));
-            let width = if end_line == line { (end_col.saturating_sub(col)).max(1) } else { 1 };
+            let width = if end_line == line {
+                (end_col.saturating_sub(col)).max(1)
+            } else {
+                1
+            };
             let gutter = line.to_string().len();
-            let pad: String = text.chars().take(col as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let pad: String = text
+                .chars()
+                .take(col as usize - 1)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             let _ = writeln!(out, "{line:>gutter$} | {text}");
             let _ = writeln!(out, "{:>gutter$} | {pad}{}", "", "^".repeat(width as usize));
         }

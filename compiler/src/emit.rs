@@ -17,7 +17,7 @@
 //! edge, and conditions compile to fused compare-and-jump instructions.
 
 use crate::bytecode::{self as bc, Const, Instr, Module, Reg, Type, TypeId};
-use crate::check::builtins::{NT, NATIVES};
+use crate::check::builtins::{NATIVES, NT};
 use crate::check::Checked;
 use crate::hir::{self, Bin, ExprKind, Op, Place, Stmt, Un, VarId};
 use crate::types::{self, TypeTable, BOOL, INT, STR, VOID};
@@ -74,7 +74,10 @@ impl ModBuilder {
         }
         let sig = self.types.func(ps.clone(), r);
         let i = self.natives.len() as u16;
-        self.natives.push(bc::NativeImport { name: name.to_string(), sig });
+        self.natives.push(bc::NativeImport {
+            name: name.to_string(),
+            sig,
+        });
         self.native_index.insert(name, i);
         (i, ps, r)
     }
@@ -111,8 +114,16 @@ pub fn emit(c: Checked, files: Vec<String>) -> Result<Module, String> {
     }
     let mut interfaces = Vec::new();
     for i in &c.ifaces {
-        let methods = i.methods.iter().map(|(n, ps, r)| (n.clone(), mb.types.func(ps.clone(), *r))).collect();
-        interfaces.push(bc::Interface { name: i.name.clone(), methods, first_slot: i.first_slot });
+        let methods = i
+            .methods
+            .iter()
+            .map(|(n, ps, r)| (n.clone(), mb.types.func(ps.clone(), *r)))
+            .collect();
+        interfaces.push(bc::Interface {
+            name: i.name.clone(),
+            methods,
+            first_slot: i.first_slot,
+        });
     }
     let classes = c
         .classes
@@ -124,7 +135,14 @@ pub fn emit(c: Checked, files: Vec<String>) -> Result<Module, String> {
             interfaces: k.ifaces.clone(),
         })
         .collect();
-    let globals = c.globals.iter().map(|g| bc::Global { name: g.name.clone(), ty: g.ty.unwrap_or(types::ERROR) }).collect();
+    let globals = c
+        .globals
+        .iter()
+        .map(|g| bc::Global {
+            name: g.name.clone(),
+            ty: g.ty.unwrap_or(types::ERROR),
+        })
+        .collect();
     Ok(Module {
         types: mb.types.types,
         consts: mb.consts,
@@ -220,7 +238,17 @@ impl<'m> FnEmitter<'m> {
         }
         let params = f.params.len() as u16;
         let captures = f.captures.len() as u16;
-        bc::Function { name: f.name.clone(), kind: f.kind, file: f.file, params, captures, regs: self.regs, ret: f.ret, code: self.code, lines: self.lines }
+        bc::Function {
+            name: f.name.clone(),
+            kind: f.kind,
+            file: f.file,
+            params,
+            captures,
+            regs: self.regs,
+            ret: f.ret,
+            code: self.code,
+            lines: self.lines,
+        }
     }
 
     /// Whether some jump targets the end of the code (then a final terminator is needed).
@@ -312,7 +340,12 @@ impl<'m> FnEmitter<'m> {
         for s in stmts {
             self.stmt(s);
         }
-        let declared: Vec<(VarId, Reg)> = self.var_reg.iter().filter(|(v, _)| !before.contains(v)).map(|(v, r)| (*v, *r)).collect();
+        let declared: Vec<(VarId, Reg)> = self
+            .var_reg
+            .iter()
+            .filter(|(v, _)| !before.contains(v))
+            .map(|(v, r)| (*v, *r))
+            .collect();
         for (v, r) in declared {
             self.var_reg.remove(&v);
             self.unpin(r);
@@ -386,7 +419,11 @@ impl<'m> FnEmitter<'m> {
                 self.line = c.line;
                 let to_cond = self.emit(Instr::Jmp { target: 0 });
                 let top = self.here();
-                self.loops.push(Loop { breaks: vec![], continues: vec![], try_depth: self.try_depth });
+                self.loops.push(Loop {
+                    breaks: vec![],
+                    continues: vec![],
+                    try_depth: self.try_depth,
+                });
                 self.block(body);
                 let lp = self.loops.pop().expect("pushed above");
                 let cond = self.here();
@@ -426,13 +463,21 @@ impl<'m> FnEmitter<'m> {
                         self.emit(Instr::Move { dst: vreg, src: ctr });
                     }
                 }
-                self.loops.push(Loop { breaks: vec![], continues: vec![], try_depth: self.try_depth });
+                self.loops.push(Loop {
+                    breaks: vec![],
+                    continues: vec![],
+                    try_depth: self.try_depth,
+                });
                 self.block(body);
                 let lp = self.loops.pop().expect("pushed above");
                 let cont = self.here();
                 self.patch(&lp.continues, cont);
                 self.line = start.line;
-                self.emit(Instr::ForLoop { ctr, end: lim, target: top as u32 });
+                self.emit(Instr::ForLoop {
+                    ctr,
+                    end: lim,
+                    target: top as u32,
+                });
                 let exit = self.here();
                 self.patch(&lp.breaks, exit);
                 self.patch(&[skip], exit);
@@ -456,16 +501,24 @@ impl<'m> FnEmitter<'m> {
                 let mreg = self.expr(map);
                 let keys = self.temp(*keys_ty);
                 self.line = map.line;
-                self.emit(Instr::MapKeys { dst: keys, map: mreg, ty: *keys_ty });
+                self.emit(Instr::MapKeys {
+                    dst: keys,
+                    map: mreg,
+                    ty: *keys_ty,
+                });
                 self.release(mreg);
                 self.index_loop(*var, keys, body, map.line);
                 self.release(keys);
             }
             Stmt::Break(line) | Stmt::Continue(line) => {
                 self.line = *line;
-                let Some(depth) = self.loops.last().map(|l| l.try_depth) else { return };
+                let Some(depth) = self.loops.last().map(|l| l.try_depth) else {
+                    return;
+                };
                 if self.try_depth > depth {
-                    self.emit(Instr::TryEnd { count: self.try_depth - depth });
+                    self.emit(Instr::TryEnd {
+                        count: self.try_depth - depth,
+                    });
                 }
                 let j = self.emit(Instr::Jmp { target: 0 });
                 if let Some(lp) = self.loops.last_mut() {
@@ -559,7 +612,11 @@ impl<'m> FnEmitter<'m> {
         } else {
             self.emit(Instr::ArrayGet { dst: vreg, arr: seq, idx });
         }
-        self.loops.push(Loop { breaks: vec![], continues: vec![], try_depth: self.try_depth });
+        self.loops.push(Loop {
+            breaks: vec![],
+            continues: vec![],
+            try_depth: self.try_depth,
+        });
         self.block(body);
         let lp = self.loops.pop().expect("pushed above");
         let cont = self.here();
@@ -569,7 +626,11 @@ impl<'m> FnEmitter<'m> {
         let check = self.here();
         self.patch(&[to_check], check);
         self.emit(Instr::ArrayLen { dst: len, arr: seq });
-        self.emit(Instr::JLtI { a: idx, b: len, target: top as u32 });
+        self.emit(Instr::JLtI {
+            a: idx,
+            b: len,
+            target: top as u32,
+        });
         let exit = self.here();
         self.patch(&lp.breaks, exit);
         self.var_reg.remove(&var);
@@ -621,7 +682,11 @@ impl<'m> FnEmitter<'m> {
                 let ro = self.expr(o);
                 let x = self.expr(e);
                 self.line = line;
-                self.emit(Instr::SetField { obj: ro, field: *f, src: x });
+                self.emit(Instr::SetField {
+                    obj: ro,
+                    field: *f,
+                    src: x,
+                });
                 self.release(x);
                 self.release(ro);
             }
@@ -680,9 +745,17 @@ impl<'m> FnEmitter<'m> {
                 let ro = self.expr(o);
                 let t = self.temp(ty);
                 self.line = line;
-                self.emit(Instr::GetField { dst: t, obj: ro, field: *f });
+                self.emit(Instr::GetField {
+                    dst: t,
+                    obj: ro,
+                    field: *f,
+                });
                 self.binary_into(bin, t, e, t, line);
-                self.emit(Instr::SetField { obj: ro, field: *f, src: t });
+                self.emit(Instr::SetField {
+                    obj: ro,
+                    field: *f,
+                    src: t,
+                });
                 self.release(t);
                 self.release(ro);
             }
@@ -825,7 +898,11 @@ impl<'m> FnEmitter<'m> {
                 ps.insert(0, args[0].ty);
                 let base = self.args(&ps, args);
                 self.line = line;
-                self.emit(Instr::CallIface { dst, slot: *slot, args: base });
+                self.emit(Instr::CallIface {
+                    dst,
+                    slot: *slot,
+                    args: base,
+                });
                 self.release_window(ps, base);
             }
             ExprKind::CallClosure(f, args) => {
@@ -851,7 +928,11 @@ impl<'m> FnEmitter<'m> {
                 let ps: Vec<TypeId> = args.iter().map(|a| a.ty).collect();
                 let base = self.args(&ps, args);
                 self.line = line;
-                self.emit(Instr::New { dst, class: *c, args: base });
+                self.emit(Instr::New {
+                    dst,
+                    class: *c,
+                    args: base,
+                });
                 self.release_window(ps, base);
             }
             ExprKind::Field(o, f) => {
@@ -884,7 +965,12 @@ impl<'m> FnEmitter<'m> {
                 }
                 let base = self.args(&ps, items);
                 self.line = line;
-                self.emit(Instr::NewArray { dst, ty: e.ty, args: base, n: items.len() as u16 });
+                self.emit(Instr::NewArray {
+                    dst,
+                    ty: e.ty,
+                    args: base,
+                    n: items.len() as u16,
+                });
                 self.release_window(ps, base);
             }
             ExprKind::Map(items) => {
@@ -907,10 +993,18 @@ impl<'m> FnEmitter<'m> {
                 for (i, &v) in outer.iter().enumerate() {
                     // A boxed variable passes its cell; any other its current value.
                     let r = self.var_reg[&v];
-                    self.emit(Instr::Move { dst: base + i as Reg, src: r });
+                    self.emit(Instr::Move {
+                        dst: base + i as Reg,
+                        src: r,
+                    });
                 }
                 self.line = line;
-                self.emit(Instr::MakeClosure { dst, func: *f, caps: base, n: outer.len() as u16 });
+                self.emit(Instr::MakeClosure {
+                    dst,
+                    func: *f,
+                    caps: base,
+                    n: outer.len() as u16,
+                });
                 self.release_window(tys, base);
             }
             ExprKind::Op(op, args) => self.op(*op, args, dst, e.ty, line),
@@ -950,7 +1044,11 @@ impl<'m> FnEmitter<'m> {
             Op::MinF => Instr::MinF { dst, a: r(0), b: r(1) },
             Op::MaxF => Instr::MaxF { dst, a: r(0), b: r(1) },
             Op::Sqrt => Instr::SqrtF { dst, a: r(0) },
-            Op::ToStr => Instr::ToStr { dst, src: r(0), ty: args[0].ty },
+            Op::ToStr => Instr::ToStr {
+                dst,
+                src: r(0),
+                ty: args[0].ty,
+            },
         });
         for x in regs.into_iter().rev() {
             self.release(x);
@@ -1030,7 +1128,11 @@ impl<'m> FnEmitter<'m> {
             _ => {
                 let r = self.expr(e);
                 self.line = e.line;
-                let j = if when { self.emit(Instr::JmpIf { cond: r, target: 0 }) } else { self.emit(Instr::JmpIfNot { cond: r, target: 0 }) };
+                let j = if when {
+                    self.emit(Instr::JmpIf { cond: r, target: 0 })
+                } else {
+                    self.emit(Instr::JmpIfNot { cond: r, target: 0 })
+                };
                 self.release(r);
                 vec![j]
             }
@@ -1086,4 +1188,3 @@ fn bin_instr(op: Bin, dst: Reg, a: Reg, b: Reg) -> Instr {
         GeS => Instr::LeS { dst, a: b, b: a },
     }
 }
-

@@ -55,15 +55,34 @@ pub enum Stmt {
     Expr(Expr),
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     While(Expr, Vec<Stmt>),
-    ForRange { var: VarId, start: Expr, end: Expr, body: Vec<Stmt> },
-    ForArray { var: VarId, arr: Expr, body: Vec<Stmt> },
+    ForRange {
+        var: VarId,
+        start: Expr,
+        end: Expr,
+        body: Vec<Stmt>,
+    },
+    ForArray {
+        var: VarId,
+        arr: Expr,
+        body: Vec<Stmt>,
+    },
     /// Iterates a snapshot of the keys; `keys_ty` is the `[K]` type.
-    ForMap { var: VarId, map: Expr, keys_ty: TypeId, body: Vec<Stmt> },
+    ForMap {
+        var: VarId,
+        map: Expr,
+        keys_ty: TypeId,
+        body: Vec<Stmt>,
+    },
     Break(u32),
     Continue(u32),
     Return(Option<Expr>, u32),
     Block(Vec<Stmt>),
-    Try { body: Vec<Stmt>, var: VarId, handler: Vec<Stmt>, line: u32 },
+    Try {
+        body: Vec<Stmt>,
+        var: VarId,
+        handler: Vec<Stmt>,
+        line: u32,
+    },
     Throw(Expr, u32),
     Assert(Expr, Option<Expr>, u32),
 }

@@ -275,7 +275,11 @@ pub struct Lexer<'src> {
 
 impl<'src> Lexer<'src> {
     pub fn new(src: &'src str, file: u16) -> Self {
-        Lexer { inner: Raw::lexer(src), file, errors: Vec::new() }
+        Lexer {
+            inner: Raw::lexer(src),
+            file,
+            errors: Vec::new(),
+        }
     }
 
     /// The diagnostics found so far (call after the parser is done).
@@ -479,8 +483,14 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(toks("42 1_000 0xff 0b1010").0, vec![Tok::Int(42), Tok::Int(1000), Tok::Int(255), Tok::Int(10)]);
-        assert_eq!(toks("2.5e-3 1e9 4.8e+00").0, vec![Tok::Float(0.0025), Tok::Float(1e9), Tok::Float(4.8)]);
+        assert_eq!(
+            toks("42 1_000 0xff 0b1010").0,
+            vec![Tok::Int(42), Tok::Int(1000), Tok::Int(255), Tok::Int(10)]
+        );
+        assert_eq!(
+            toks("2.5e-3 1e9 4.8e+00").0,
+            vec![Tok::Float(0.0025), Tok::Float(1e9), Tok::Float(4.8)]
+        );
         assert_eq!(toks("1..n").0, vec![Tok::Int(1), Tok::DotDot, Tok::Ident("n".into())]);
         assert_eq!(toks("9223372036854775808").0, vec![Tok::Int(1 << 63)]);
         assert_eq!(toks("0xffffffffffffffff").1, 1);

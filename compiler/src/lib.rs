@@ -68,7 +68,10 @@ fn finish(program: loader::Program<'_>, sm: SourceMap, mut diags: Vec<Diagnostic
             // Code around a syntax error was parsed by recovery, so further
             // errors on a line that already has one are likely echoes.
             let bad_lines: Vec<(u16, u32)> = diags.iter().map(|d| (d.file, sm.file(d.file).line_of(d.start))).collect();
-            diags.extend(more.into_iter().filter(|d| !bad_lines.contains(&(d.file, sm.file(d.file).line_of(d.start)))));
+            diags.extend(
+                more.into_iter()
+                    .filter(|d| !bad_lines.contains(&(d.file, sm.file(d.file).line_of(d.start)))),
+            );
             Err(CompileError::Program(sm, diags))
         }
     }

@@ -86,19 +86,49 @@ struct Loader<'a, 'm> {
 /// import errors are returned as diagnostics alongside the program.
 pub fn load<'a>(arena: &'a Bump, entry: &str, sm: &mut SourceMap) -> Result<(Program<'a>, Vec<Diagnostic>), EntryError> {
     let text = read_source(Path::new(entry)).map_err(|why| EntryError(format!("{entry}: {why}")))?;
-    let mut l = Loader { arena, sm, diags: Vec::new(), by_canon: HashMap::new(), files: Vec::new(), state: Vec::new(), order: Vec::new(), stack: Vec::new() };
+    let mut l = Loader {
+        arena,
+        sm,
+        diags: Vec::new(),
+        by_canon: HashMap::new(),
+        files: Vec::new(),
+        state: Vec::new(),
+        order: Vec::new(),
+        stack: Vec::new(),
+    };
     let id = l.add(entry.to_string(), text);
     l.visit(id);
-    Ok((Program { files: l.files, order: l.order }, l.diags))
+    Ok((
+        Program {
+            files: l.files,
+            order: l.order,
+        },
+        l.diags,
+    ))
 }
 
 /// Compiles in-memory source (no imports from disk are possible unless the
 /// path resolves); used by tests and the embedding API.
 pub fn load_str<'a>(arena: &'a Bump, name: &str, text: &str, sm: &mut SourceMap) -> (Program<'a>, Vec<Diagnostic>) {
-    let mut l = Loader { arena, sm, diags: Vec::new(), by_canon: HashMap::new(), files: Vec::new(), state: Vec::new(), order: Vec::new(), stack: Vec::new() };
+    let mut l = Loader {
+        arena,
+        sm,
+        diags: Vec::new(),
+        by_canon: HashMap::new(),
+        files: Vec::new(),
+        state: Vec::new(),
+        order: Vec::new(),
+        stack: Vec::new(),
+    };
     let id = l.add(name.to_string(), text.to_string());
     l.visit(id);
-    (Program { files: l.files, order: l.order }, l.diags)
+    (
+        Program {
+            files: l.files,
+            order: l.order,
+        },
+        l.diags,
+    )
 }
 
 impl<'a> Loader<'a, '_> {

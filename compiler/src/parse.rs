@@ -24,11 +24,17 @@ pub(crate) fn slice<'a, T>(arena: &'a Bump, v: Vec<T>) -> &'a [T] {
 }
 
 pub(crate) fn bin<'a>(arena: &'a Bump, op: BinOp, a: &'a Expr<'a>, b: &'a Expr<'a>, l: usize, r: usize) -> &'a Expr<'a> {
-    arena.alloc(Expr { kind: ExprKind::Binary(op, a, b), span: Span::new(l, r) })
+    arena.alloc(Expr {
+        kind: ExprKind::Binary(op, a, b),
+        span: Span::new(l, r),
+    })
 }
 
 pub(crate) fn unary<'a>(arena: &'a Bump, op: UnOp, e: &'a Expr<'a>, l: usize, r: usize) -> &'a Expr<'a> {
-    arena.alloc(Expr { kind: ExprKind::Unary(op, e), span: Span::new(l, r) })
+    arena.alloc(Expr {
+        kind: ExprKind::Unary(op, e),
+        span: Span::new(l, r),
+    })
 }
 
 /// Parses one file. Always returns a tree (possibly with `Error` nodes)
@@ -54,12 +60,21 @@ pub fn parse_file<'a>(arena: &'a Bump, src: &str, file: u16) -> (File<'a>, Vec<D
 fn syntax_error(e: ParseError<usize, Tok, LexError>, file: u16, len: usize) -> Diagnostic {
     match e {
         ParseError::InvalidToken { location } => Diagnostic::new(file, location as u32, location as u32 + 1, "invalid token"),
-        ParseError::UnrecognizedEof { location, expected } => {
-            Diagnostic::new(file, location.min(len) as u32, location.min(len) as u32, format!("unexpected end of file; expected {}", expected_list(&expected)))
-        }
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
-            Diagnostic::new(file, l as u32, r as u32, format!("unexpected {tok}; expected {}", expected_list(&expected)))
-        }
+        ParseError::UnrecognizedEof { location, expected } => Diagnostic::new(
+            file,
+            location.min(len) as u32,
+            location.min(len) as u32,
+            format!("unexpected end of file; expected {}", expected_list(&expected)),
+        ),
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => Diagnostic::new(
+            file,
+            l as u32,
+            r as u32,
+            format!("unexpected {tok}; expected {}", expected_list(&expected)),
+        ),
         ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::new(file, l as u32, r as u32, format!("unexpected {tok}")),
         ParseError::User { error: LexError } => Diagnostic::new(file, 0, 0, "lexical error"),
     }
@@ -119,7 +134,10 @@ mod tests {
     #[test]
     fn reports_several_syntax_errors() {
         let src = "fn main() {\n let a = (1 + ;\n let b = 2\n let c = 1 < 2 < 3;\n println(a b);\n}\nfn g( {\n}\n";
-        let lines: Vec<u32> = errors(src).iter().map(|d| crate::diag::SourceFile::new("t".into(), src.into()).line_of(d.start)).collect();
+        let lines: Vec<u32> = errors(src)
+            .iter()
+            .map(|d| crate::diag::SourceFile::new("t".into(), src.into()).line_of(d.start))
+            .collect();
         for want in [2, 4, 5, 7] {
             assert!(lines.contains(&want), "line {want} missing in {lines:?}");
         }

@@ -24,7 +24,10 @@ pub struct TypeTable {
 
 impl Default for TypeTable {
     fn default() -> Self {
-        let mut t = TypeTable { types: Vec::new(), index: FxHashMap::default() };
+        let mut t = TypeTable {
+            types: Vec::new(),
+            index: FxHashMap::default(),
+        };
         for ty in [Type::Void, Type::Int, Type::Float, Type::Bool, Type::Str, Type::Nil, Type::Error] {
             t.intern(ty);
         }

@@ -218,7 +218,18 @@ impl Heap {
             if p.is_null() {
                 std::alloc::handle_alloc_error(layout);
             }
-            ptr::write(p, StrObj { hdr: Header { next: ptr::null_mut(), kind: Kind::Str, marked: false, aux: 0 }, len: s.len() });
+            ptr::write(
+                p,
+                StrObj {
+                    hdr: Header {
+                        next: ptr::null_mut(),
+                        kind: Kind::Str,
+                        marked: false,
+                        aux: 0,
+                    },
+                    len: s.len(),
+                },
+            );
             ptr::copy_nonoverlapping(s.as_ptr(), (p as *mut u8).add(std::mem::size_of::<StrObj>()), s.len());
             self.link(p as *mut Header, layout.size());
             p
@@ -227,7 +238,15 @@ impl Heap {
 
     pub fn alloc_array(&mut self, ty: u32, data: Vec<u64>) -> *mut ArrayObj {
         let size = std::mem::size_of::<ArrayObj>() + data.capacity() * 8;
-        let p = Box::into_raw(Box::new(ArrayObj { hdr: Header { next: ptr::null_mut(), kind: Kind::Array, marked: false, aux: ty }, data }));
+        let p = Box::into_raw(Box::new(ArrayObj {
+            hdr: Header {
+                next: ptr::null_mut(),
+                kind: Kind::Array,
+                marked: false,
+                aux: ty,
+            },
+            data,
+        }));
         self.link(p as *mut Header, size);
         p
     }
@@ -242,8 +261,20 @@ impl Heap {
 
     pub fn alloc_map(&mut self, ty: u32) -> *mut MapObj {
         let str_keys = self.layouts.key_is_str.get(ty as usize).copied().unwrap_or(false);
-        let data = if str_keys { MapData::Str(IndexMap::default()) } else { MapData::Int(IndexMap::default()) };
-        let p = Box::into_raw(Box::new(MapObj { hdr: Header { next: ptr::null_mut(), kind: Kind::Map, marked: false, aux: ty }, data }));
+        let data = if str_keys {
+            MapData::Str(IndexMap::default())
+        } else {
+            MapData::Int(IndexMap::default())
+        };
+        let p = Box::into_raw(Box::new(MapObj {
+            hdr: Header {
+                next: ptr::null_mut(),
+                kind: Kind::Map,
+                marked: false,
+                aux: ty,
+            },
+            data,
+        }));
         self.link(p as *mut Header, std::mem::size_of::<MapObj>());
         p
     }
@@ -257,7 +288,17 @@ impl Heap {
             if p.is_null() {
                 std::alloc::handle_alloc_error(layout);
             }
-            ptr::write(p, Obj { hdr: Header { next: ptr::null_mut(), kind: Kind::Object, marked: false, aux: class } });
+            ptr::write(
+                p,
+                Obj {
+                    hdr: Header {
+                        next: ptr::null_mut(),
+                        kind: Kind::Object,
+                        marked: false,
+                        aux: class,
+                    },
+                },
+            );
             ptr::copy_nonoverlapping(fields.as_ptr(), field_ptr(p, 0), fields.len());
             self.link(p as *mut Header, layout.size());
             p
@@ -266,13 +307,29 @@ impl Heap {
 
     pub fn alloc_closure(&mut self, func: u32, caps: Box<[u64]>) -> *mut ClosureObj {
         let size = std::mem::size_of::<ClosureObj>() + caps.len() * 8;
-        let p = Box::into_raw(Box::new(ClosureObj { hdr: Header { next: ptr::null_mut(), kind: Kind::Closure, marked: false, aux: func }, caps }));
+        let p = Box::into_raw(Box::new(ClosureObj {
+            hdr: Header {
+                next: ptr::null_mut(),
+                kind: Kind::Closure,
+                marked: false,
+                aux: func,
+            },
+            caps,
+        }));
         self.link(p as *mut Header, size);
         p
     }
 
     pub fn alloc_cell(&mut self, holds_ref: bool, value: u64) -> *mut CellObj {
-        let p = Box::into_raw(Box::new(CellObj { hdr: Header { next: ptr::null_mut(), kind: Kind::Cell, marked: false, aux: holds_ref as u32 }, value }));
+        let p = Box::into_raw(Box::new(CellObj {
+            hdr: Header {
+                next: ptr::null_mut(),
+                kind: Kind::Cell,
+                marked: false,
+                aux: holds_ref as u32,
+            },
+            value,
+        }));
         self.link(p as *mut Header, std::mem::size_of::<CellObj>());
         p
     }

@@ -109,9 +109,17 @@ impl Vm {
         let depth0 = self.frames.len();
         let nregs = self.funcs[f as usize].nregs;
         self.stack[..nregs].fill(0);
-        let mut st = State { func: f as usize, pc: 0, base: 0 };
+        let mut st = State {
+            func: f as usize,
+            pc: 0,
+            base: 0,
+        };
         loop {
-            let r = if self.config.count_instructions || self.config.trace { self.exec::<true>(&mut st, depth0) } else { self.exec::<false>(&mut st, depth0) };
+            let r = if self.config.count_instructions || self.config.trace {
+                self.exec::<true>(&mut st, depth0)
+            } else {
+                self.exec::<false>(&mut st, depth0)
+            };
             let trap = match r {
                 Ok(()) => return Outcome::Finished,
                 Err(t) => t,
@@ -120,7 +128,11 @@ impl Vm {
                 if let Some(h) = self.handlers.last().copied().filter(|h| h.depth as usize >= depth0) {
                     self.handlers.pop();
                     self.frames.truncate(h.depth as usize);
-                    st = State { func: h.func as usize, pc: h.target as usize, base: h.base as usize };
+                    st = State {
+                        func: h.func as usize,
+                        pc: h.target as usize,
+                        base: h.base as usize,
+                    };
                     let s = self.new_str(msg);
                     self.stack[h.base as usize + h.reg as usize] = s;
                     continue;
@@ -141,7 +153,11 @@ impl Vm {
     fn frame_line(&self, func: usize, pc: usize) -> TraceLine {
         let f = &self.module.functions[func];
         let line = f.lines.get(pc).copied().unwrap_or(0);
-        TraceLine { function: f.name.clone(), file: self.module.files.get(f.file as usize).cloned().unwrap_or_default(), line }
+        TraceLine {
+            function: f.name.clone(),
+            file: self.module.files.get(f.file as usize).cloned().unwrap_or_default(),
+            line,
+        }
     }
 
     fn trace(&self, st: &State, depth0: usize) -> Vec<TraceLine> {
@@ -167,7 +183,12 @@ impl Vm {
         for &c in &self.static_closures {
             self.heap.mark(c);
         }
-        let frames: Vec<(usize, usize)> = self.frames.iter().map(|f| (f.func as usize, f.base as usize)).chain([(func, base)]).collect();
+        let frames: Vec<(usize, usize)> = self
+            .frames
+            .iter()
+            .map(|f| (f.func as usize, f.base as usize))
+            .chain([(func, base)])
+            .collect();
         for (f, b) in frames {
             for &r in self.funcs[f].ref_regs.iter() {
                 let v = self.stack[b + r as usize];
@@ -178,7 +199,12 @@ impl Vm {
     }
 
     fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
-        eprintln!("[{}:{:>4}] {}", self.module.functions[func].name, pc, disasm::instruction(&self.module, ins));
+        eprintln!(
+            "[{}:{:>4}] {}",
+            self.module.functions[func].name,
+            pc,
+            disasm::instruction(&self.module, ins)
+        );
     }
 
     /// The dispatch loop. Returns `Ok` when the entry function returns.
@@ -261,7 +287,12 @@ impl Vm {
                 if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
                     throw!(Trap::Error("stack overflow".into()));
                 }
-                self.frames.push(Frame { func: func as u32, pc: pc as u32, base: base as u32, dst: $dst });
+                self.frames.push(Frame {
+                    func: func as u32,
+                    pc: pc as u32,
+                    base: base as u32,
+                    dst: $dst,
+                });
                 func = callee;
                 pc = 0;
                 base = nb;
@@ -574,7 +605,12 @@ impl Vm {
                         if self.frames.len() == depth0 {
                             return Ok(());
                         }
-                        let fr = self.frames.pop().unwrap_or(Frame { func: 0, pc: 0, base: 0, dst: 0 });
+                        let fr = self.frames.pop().unwrap_or(Frame {
+                            func: 0,
+                            pc: 0,
+                            base: 0,
+                            dst: 0,
+                        });
                         func = fr.func as usize;
                         pc = fr.pc as usize;
                         base = fr.base as usize;
@@ -590,7 +626,12 @@ impl Vm {
                         if self.frames.len() == depth0 {
                             return Ok(());
                         }
-                        let fr = self.frames.pop().unwrap_or(Frame { func: 0, pc: 0, base: 0, dst: 0 });
+                        let fr = self.frames.pop().unwrap_or(Frame {
+                            func: 0,
+                            pc: 0,
+                            base: 0,
+                            dst: 0,
+                        });
                         func = fr.func as usize;
                         pc = fr.pc as usize;
                         base = fr.base as usize;
@@ -603,7 +644,13 @@ impl Vm {
                         throw!(Trap::Error(String::from_utf8_lossy(s).into_owned()));
                     }
                     Instr::TryBegin { handler, reg } => {
-                        self.handlers.push(Handler { depth: self.frames.len() as u32, func: func as u32, base: base as u32, target: handler, reg });
+                        self.handlers.push(Handler {
+                            depth: self.frames.len() as u32,
+                            func: func as u32,
+                            base: base as u32,
+                            target: handler,
+                            reg,
+                        });
                     }
                     Instr::TryEnd { count } => {
                         let keep = self.handlers.len().saturating_sub(count as usize);
@@ -702,7 +749,8 @@ impl Vm {
                                 if a.data.contains(&0) {
                                     throw!(nil());
                                 }
-                                a.data.sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
+                                a.data
+                                    .sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
                             }
                         }
                     }
@@ -788,7 +836,11 @@ impl Vm {
                         safepoint!();
                     }
                     Instr::NewCell { dst, src } => {
-                        let holds_ref = match self.module.functions[func].regs.get(dst as usize).and_then(|t| self.module.types.get(*t as usize)) {
+                        let holds_ref = match self.module.functions[func]
+                            .regs
+                            .get(dst as usize)
+                            .and_then(|t| self.module.types.get(*t as usize))
+                        {
                             Some(Type::Cell(inner)) => self.module.types.get(*inner as usize).map(|t| t.is_ref()).unwrap_or(false),
                             _ => false,
                         };
@@ -858,4 +910,3 @@ impl HdrAux for MapObj {
         unsafe { (*(self as *const MapObj as *const Header)).aux }
     }
 }
-

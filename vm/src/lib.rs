@@ -106,7 +106,14 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_heap: 1 << 30, gc_stress: false, count_instructions: false, trace: false, args: Vec::new(), max_depth: 200_000 }
+        Config {
+            max_heap: 1 << 30,
+            gc_stress: false,
+            count_instructions: false,
+            trace: false,
+            args: Vec::new(),
+            max_depth: 200_000,
+        }
     }
 }
 
@@ -178,13 +185,21 @@ impl Vm {
         let mut linked = Vec::new();
         let mut arity = Vec::new();
         for imp in &module.natives {
-            let def = natives.by_name.get(&imp.name).ok_or_else(|| LoadError::Native(format!("no native function `{}`", imp.name)))?;
+            let def = natives
+                .by_name
+                .get(&imp.name)
+                .ok_or_else(|| LoadError::Native(format!("no native function `{}`", imp.name)))?;
             let Some(Type::Func(ps, r)) = module.types.get(imp.sig as usize) else {
                 return Err(LoadError::Native(format!("bad signature for `{}`", imp.name)));
             };
-            let ok = ps.len() == def.params.len() && ps.iter().zip(&def.params).all(|(t, p)| p.matches(&module, *t)) && def.ret.matches(&module, *r);
+            let ok = ps.len() == def.params.len()
+                && ps.iter().zip(&def.params).all(|(t, p)| p.matches(&module, *t))
+                && def.ret.matches(&module, *r);
             if !ok || ps.len() > 8 {
-                return Err(LoadError::Native(format!("native function `{}` has a different signature", imp.name)));
+                return Err(LoadError::Native(format!(
+                    "native function `{}` has a different signature",
+                    imp.name
+                )));
             }
             linked.push(def.f);
             arity.push(ps.len());
@@ -203,17 +218,35 @@ impl Vm {
         }
         for c in &m.classes {
             layouts.class_fields.push(c.fields.len() as u32);
-            layouts.class_ref_fields.push(c.fields.iter().enumerate().filter(|(_, f)| is_ref(f.ty)).map(|(i, _)| i as u32).collect());
+            layouts.class_ref_fields.push(
+                c.fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| is_ref(f.ty))
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            );
         }
         let mut funcs = Vec::new();
         for f in &m.functions {
-            layouts.capture_refs.push(f.regs[f.params as usize..(f.params + f.captures) as usize].iter().map(|t| is_ref(*t)).collect());
+            layouts.capture_refs.push(
+                f.regs[f.params as usize..(f.params + f.captures) as usize]
+                    .iter()
+                    .map(|t| is_ref(*t))
+                    .collect(),
+            );
             funcs.push(FuncRt {
                 code: f.code.clone().into_boxed_slice(),
                 nregs: f.regs.len(),
                 nparams: f.params as usize,
                 ncaps: f.captures as usize,
-                ref_regs: f.regs.iter().enumerate().filter(|(_, t)| is_ref(**t)).map(|(i, _)| i as u16).collect(),
+                ref_regs: f
+                    .regs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| is_ref(**t))
+                    .map(|(i, _)| i as u16)
+                    .collect(),
             });
         }
         let slots: usize = m.interfaces.iter().map(|i| i.methods.len()).sum();
@@ -229,7 +262,9 @@ impl Vm {
             }
         }
         let str_ty = m.types.iter().position(|t| *t == Type::Str);
-        let str_array_ty = str_ty.and_then(|s| m.types.iter().position(|t| *t == Type::Array(s as u16))).unwrap_or(u32::MAX as usize) as u32;
+        let str_array_ty = str_ty
+            .and_then(|s| m.types.iter().position(|t| *t == Type::Array(s as u16)))
+            .unwrap_or(u32::MAX as usize) as u32;
         let global_refs = m.globals.iter().enumerate().filter(|(_, g)| is_ref(g.ty)).map(|(i, _)| i).collect();
         let mut heap = Heap::new(config.max_heap, config.gc_stress, layouts);
         // Constants and top-level function values live as long as the VM.
@@ -246,7 +281,13 @@ impl Vm {
             .functions
             .iter()
             .enumerate()
-            .map(|(i, f)| if f.kind == FuncKind::Function { heap.alloc_closure(i as u32, Box::new([])) as u64 } else { 0 })
+            .map(|(i, f)| {
+                if f.kind == FuncKind::Function {
+                    heap.alloc_closure(i as u32, Box::new([])) as u64
+                } else {
+                    0
+                }
+            })
             .collect();
         let globals = vec![0; m.globals.len()];
         Ok(Vm {

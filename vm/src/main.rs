@@ -31,6 +31,30 @@ struct RunOpts {
     /// Print every instruction as it executes (to stderr).
     #[arg(long)]
     trace: bool,
+    /// Run directly in this process, without the container sandbox.
+    #[arg(long)]
+    no_sandbox: bool,
+    /// Make a host path readable inside the container (at the same path). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    allow_read: Vec<std::path::PathBuf>,
+    /// Make a host path readable and writable inside the container. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    allow_write: Vec<std::path::PathBuf>,
+    /// Size of the container's private /tmp.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    tmp_size: u64,
+    /// Memory limit of the container (the outer fence around --max-heap).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    memory: u64,
+    /// Maximum number of processes and threads in the container.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pids: u64,
+    /// CPU time limit in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    cpu_time: Option<u64>,
+    /// Wall-clock time limit in seconds (enforced from outside the container).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -46,9 +70,7 @@ enum Cmd {
         args: Vec<String>,
     },
     /// Check a program for errors without running it.
-    Check {
-        file: String,
-    },
+    Check { file: String },
     /// Compile a program to a bytecode file.
     Build {
         file: String,
@@ -57,9 +79,7 @@ enum Cmd {
         output: String,
     },
     /// Print the bytecode of a program, interleaved with its source lines.
-    Dis {
-        file: String,
-    },
+    Dis { file: String },
 }
 
 /// Parses sizes like `64M`, `1G`, `512K` or plain bytes.
@@ -78,8 +98,13 @@ fn parse_size(s: &str) -> Result<u64, String> {
         }
         _ => (t, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size (examples: 65536, 64M, 1G)"))?;
-    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| format!("size `{s}` is out of range"))
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 65536, 64M, 1G)"))?;
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("size `{s}` is out of range"))
 }
 
 enum Fail {
@@ -95,7 +120,9 @@ fn is_bytecode(path: &str) -> bool {
         .ok()
         .and_then(|mut f| {
             let mut magic = [0u8; 4];
-            std::io::Read::read_exact(&mut f, &mut magic).ok().map(|_| &magic == bcformat::MAGIC)
+            std::io::Read::read_exact(&mut f, &mut magic)
+                .ok()
+                .map(|_| &magic == bcformat::MAGIC)
         })
         .unwrap_or(false)
 }
@@ -106,7 +133,9 @@ fn load(path: &str) -> Result<Module, Fail> {
         let bytes = std::fs::read(path).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
         return bcformat::decode(&bytes).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2));
     }
-    pvm_compiler::compile_file(path).map(|(m, _)| m).map_err(|e| Fail::Status(e.render(), 2))
+    pvm_compiler::compile_file(path)
+        .map(|(m, _)| m)
+        .map_err(|e| Fail::Status(e.render(), 2))
 }
 
 fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
@@ -119,12 +148,34 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         args,
         ..Config::default()
     };
+    // Verify and link before entering the container, so a bad module is
+    // reported the same way with or without the sandbox.
     let mut vm = Vm::new(module, config).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+    if opts.no_sandbox {
+        return Ok(run_vm(&mut vm, opts.stats));
+    }
+    let mut cfg = pvm_sandbox::Config::for_program(&file);
+    cfg.allow_read = opts.allow_read.clone();
+    cfg.allow_write = opts.allow_write.clone();
+    cfg.tmp_size = opts.tmp_size;
+    cfg.memory = opts.memory;
+    cfg.pids = opts.pids;
+    cfg.cpu_time = opts.cpu_time;
+    cfg.timeout = opts.timeout.map(std::time::Duration::from_secs);
+    // The sandbox forks here: the body runs as PID 1 of a fresh container.
+    match pvm_sandbox::run(&cfg, || run_vm(&mut vm, opts.stats) as i32) {
+        Ok(code) => Ok(code.clamp(0, 255) as u8),
+        Err(e) => Err(Fail::Status(format!("error: {e}\n"), 2)),
+    }
+}
+
+/// Runs a loaded VM to the end; returns the process exit status.
+fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
     let outcome = vm.run_main();
     if let Some(report) = outcome.report() {
         eprint!("{report}");
     }
-    if opts.stats {
+    if stats {
         let h = &vm.heap;
         eprintln!(
             "stats: {} instructions, {} collections, {:.3} ms total pause, {:.3} ms max pause, {} bytes peak heap, {:.3} s",
@@ -136,11 +187,10 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
             vm.started.elapsed().as_secs_f64()
         );
     }
-    let status = match outcome {
+    match outcome {
         Outcome::Exit(c) => c as u8,
         o => o.status() as u8,
-    };
-    Ok(status)
+    }
 }
 
 fn main() -> ExitCode {

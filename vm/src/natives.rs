@@ -27,7 +27,11 @@ impl ValType {
     /// Whether this is the module's type `t`.
     pub fn matches(&self, m: &Module, t: TypeId) -> bool {
         match (self, m.types.get(t as usize)) {
-            (ValType::Void, Some(Type::Void)) | (ValType::Int, Some(Type::Int)) | (ValType::Float, Some(Type::Float)) | (ValType::Bool, Some(Type::Bool)) | (ValType::Str, Some(Type::Str)) => true,
+            (ValType::Void, Some(Type::Void))
+            | (ValType::Int, Some(Type::Int))
+            | (ValType::Float, Some(Type::Float))
+            | (ValType::Bool, Some(Type::Bool))
+            | (ValType::Str, Some(Type::Str)) => true,
             (ValType::Array(e), Some(Type::Array(x))) => e.matches(m, *x),
             _ => false,
         }
@@ -59,7 +63,14 @@ impl Natives {
 
     /// Adds (or replaces) a native function.
     pub fn register(&mut self, name: &str, params: &[ValType], ret: ValType, f: NativeFn) {
-        self.by_name.insert(name.to_string(), NativeDef { params: params.to_vec(), ret, f });
+        self.by_name.insert(
+            name.to_string(),
+            NativeDef {
+                params: params.to_vec(),
+                ret,
+                f,
+            },
+        );
     }
 }
 
@@ -100,7 +111,11 @@ pub fn parse_float(s: &str) -> Option<f64> {
             Some(if neg { -v } else { v })
         });
     }
-    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if body.is_empty()
+        || !body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse::<f64>().ok()
@@ -130,7 +145,9 @@ fn register_std(n: &mut Natives) {
     });
     n.register("int_of_str", &[Str], Int, |vm, a| {
         let s = vm.str_arg(a[0])?;
-        parse_int(s).map(|v| v as u64).ok_or_else(|| invalid(format!("{s:?} is not an int")))
+        parse_int(s)
+            .map(|v| v as u64)
+            .ok_or_else(|| invalid(format!("{s:?} is not an int")))
     });
     n.register("float_of_str", &[Str], Float, |vm, a| {
         let s = vm.str_arg(a[0])?;
@@ -142,7 +159,10 @@ fn register_std(n: &mut Natives) {
         if i < 0 || j < i || j as usize > s.len() {
             return Err(index_error(format!("substr({i}, {j}) of a string of length {}", s.len())));
         }
-        let sub = s.get(i as usize..j as usize).ok_or_else(|| index_error(format!("substr({i}, {j}) is not on a character boundary")))?.to_string();
+        let sub = s
+            .get(i as usize..j as usize)
+            .ok_or_else(|| index_error(format!("substr({i}, {j}) is not on a character boundary")))?
+            .to_string();
         Ok(vm.new_str(&sub))
     });
     n.register("find", &[Str, Str], Int, |vm, a| {
@@ -192,7 +212,10 @@ fn register_std(n: &mut Natives) {
     });
     n.register("chr", &[Int], Str, |vm, a| {
         let i = a[0] as i64;
-        let c = u32::try_from(i).ok().and_then(char::from_u32).ok_or_else(|| invalid(format!("{i} is not a Unicode code point")))?;
+        let c = u32::try_from(i)
+            .ok()
+            .and_then(char::from_u32)
+            .ok_or_else(|| invalid(format!("{i} is not a Unicode code point")))?;
         Ok(vm.new_str(c.encode_utf8(&mut [0; 4])))
     });
     n.register("sin", &[Float], Float, |_, a| Ok(of_f64(f64_of(a[0]).sin())));
@@ -208,7 +231,10 @@ fn register_std(n: &mut Natives) {
         vm.flush_out()?;
         let mut line = String::new();
         let stdin = std::io::stdin();
-        let got = stdin.lock().read_line(&mut line).map_err(|e| Trap::Error(format!("read_line failed: {e}")))?;
+        let got = stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Trap::Error(format!("read_line failed: {e}")))?;
         if got == 0 {
             return Ok(0);
         }

@@ -28,7 +28,11 @@ pub struct VerifyError(pub Vec<String>);
 
 impl std::fmt::Display for VerifyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid bytecode: {}", self.0.first().map(String::as_str).unwrap_or("unknown problem"))?;
+        write!(
+            f,
+            "invalid bytecode: {}",
+            self.0.first().map(String::as_str).unwrap_or("unknown problem")
+        )?;
         if self.0.len() > 1 {
             write!(f, " (and {} more problems)", self.0.len() - 1)?;
         }
@@ -48,7 +52,11 @@ struct V<'m> {
 type R = Result<(), String>;
 
 pub fn verify(m: &Module) -> Result<(), VerifyError> {
-    let mut v = V { m, errors: Vec::new(), slots: Vec::new() };
+    let mut v = V {
+        m,
+        errors: Vec::new(),
+        slots: Vec::new(),
+    };
     v.tables();
     if v.errors.is_empty() {
         for (i, f) in m.functions.iter().enumerate() {
@@ -81,7 +89,9 @@ impl V<'_> {
         }
         match (self.ty(from), self.ty(to)) {
             (Ok(Type::Nil), Ok(t)) => t.is_ref(),
-            (Ok(Type::Class(c)), Ok(Type::Interface(i))) => self.m.classes.get(*c as usize).map(|k| k.interfaces.contains(i)).unwrap_or(false),
+            (Ok(Type::Class(c)), Ok(Type::Interface(i))) => {
+                self.m.classes.get(*c as usize).map(|k| k.interfaces.contains(i)).unwrap_or(false)
+            }
             _ => false,
         }
     }
@@ -135,7 +145,13 @@ impl V<'_> {
             }
             for (_, fid) in &c.methods {
                 match m.functions.get(*fid as usize) {
-                    Some(f) if f.kind == FuncKind::Method && f.params >= 1 && f.regs.first().map(|t| matches!(self.ty(*t), Ok(Type::Class(x)) if *x as usize == ci)).unwrap_or(false) => {}
+                    Some(f)
+                        if f.kind == FuncKind::Method
+                            && f.params >= 1
+                            && f.regs
+                                .first()
+                                .map(|t| matches!(self.ty(*t), Ok(Type::Class(x)) if *x as usize == ci))
+                                .unwrap_or(false) => {}
                     _ => self.errors.push(format!("class {ci} lists an invalid method {fid}")),
                 }
             }
@@ -146,14 +162,16 @@ impl V<'_> {
                 };
                 for (name, t) in &iface.methods {
                     let Some((_, fid)) = c.methods.iter().find(|x| &x.0 == name) else {
-                        self.errors.push(format!("class {} lacks method {} of interface {}", c.name, name, iface.name));
+                        self.errors
+                            .push(format!("class {} lacks method {} of interface {}", c.name, name, iface.name));
                         continue;
                     };
                     let Some(f) = m.functions.get(*fid as usize) else { continue };
                     let Ok(Type::Func(ps, r)) = self.ty(*t) else { continue };
                     let params = f.regs.get(1..f.params as usize).map(|s| s.to_vec()).unwrap_or_default();
                     if &params != ps || f.ret != *r {
-                        self.errors.push(format!("method {}.{} does not match interface {}", c.name, name, iface.name));
+                        self.errors
+                            .push(format!("method {}.{} does not match interface {}", c.name, name, iface.name));
                     }
                 }
             }
@@ -208,7 +226,8 @@ impl V<'_> {
 
     fn instr(&self, f: &Function, ins: &Instr) -> R {
         let m = self.m;
-        let reg = |r: u16| -> Result<TypeId, String> { f.regs.get(r as usize).copied().ok_or_else(|| format!("register r{r} out of range")) };
+        let reg =
+            |r: u16| -> Result<TypeId, String> { f.regs.get(r as usize).copied().ok_or_else(|| format!("register r{r} out of range")) };
         let is = |r: u16, want: &Type| -> R {
             let t = reg(r)?;
             if self.ty(t)? == want {
@@ -250,7 +269,8 @@ impl V<'_> {
                 write(dst, ret)
             }
         };
-        let func = |i: u16| -> Result<&Function, String> { m.functions.get(i as usize).ok_or_else(|| format!("function {i} out of range")) };
+        let func =
+            |i: u16| -> Result<&Function, String> { m.functions.get(i as usize).ok_or_else(|| format!("function {i} out of range")) };
         let sig = |g: &Function| -> Vec<TypeId> { g.regs.get(..g.params as usize).map(<[TypeId]>::to_vec).unwrap_or_default() };
         let arr_elem = |r: u16| -> Result<TypeId, String> {
             match self.ty(reg(r)?)? {
@@ -318,17 +338,30 @@ impl V<'_> {
                     Err("value does not fit the global".into())
                 }
             }
-            AddI { dst, a, b } | SubI { dst, a, b } | MulI { dst, a, b } | DivI { dst, a, b } | ModI { dst, a, b } | BitAnd { dst, a, b } | BitOr { dst, a, b } | BitXor { dst, a, b } | Shl { dst, a, b } | Shr { dst, a, b } | MinI { dst, a, b } | MaxI { dst, a, b } => {
-                same3(dst, a, b, &Type::Int, &Type::Int)
-            }
+            AddI { dst, a, b }
+            | SubI { dst, a, b }
+            | MulI { dst, a, b }
+            | DivI { dst, a, b }
+            | ModI { dst, a, b }
+            | BitAnd { dst, a, b }
+            | BitOr { dst, a, b }
+            | BitXor { dst, a, b }
+            | Shl { dst, a, b }
+            | Shr { dst, a, b }
+            | MinI { dst, a, b }
+            | MaxI { dst, a, b } => same3(dst, a, b, &Type::Int, &Type::Int),
             AddIImm { dst, a, .. } | NegI { dst, a } | BitNot { dst, a } | AbsI { dst, a } => {
                 is(a, &Type::Int)?;
                 is(dst, &Type::Int)
             }
             EqI { dst, a, b } | NeI { dst, a, b } | LtI { dst, a, b } | LeI { dst, a, b } => same3(dst, a, b, &Type::Int, &Type::Bool),
-            AddF { dst, a, b } | SubF { dst, a, b } | MulF { dst, a, b } | DivF { dst, a, b } | ModF { dst, a, b } | MinF { dst, a, b } | MaxF { dst, a, b } => {
-                same3(dst, a, b, &Type::Float, &Type::Float)
-            }
+            AddF { dst, a, b }
+            | SubF { dst, a, b }
+            | MulF { dst, a, b }
+            | DivF { dst, a, b }
+            | ModF { dst, a, b }
+            | MinF { dst, a, b }
+            | MaxF { dst, a, b } => same3(dst, a, b, &Type::Float, &Type::Float),
             NegF { dst, a } | AbsF { dst, a } | SqrtF { dst, a } => {
                 is(a, &Type::Float)?;
                 is(dst, &Type::Float)
@@ -366,7 +399,11 @@ impl V<'_> {
                 is(cond, &Type::Bool)?;
                 target(t)
             }
-            JLtI { a, b, target: t } | JLeI { a, b, target: t } | JEqI { a, b, target: t } | JNeI { a, b, target: t } | ForLoop { ctr: a, end: b, target: t } => {
+            JLtI { a, b, target: t }
+            | JLeI { a, b, target: t }
+            | JEqI { a, b, target: t }
+            | JNeI { a, b, target: t }
+            | ForLoop { ctr: a, end: b, target: t } => {
                 is(a, &Type::Int)?;
                 is(b, &Type::Int)?;
                 target(t)
@@ -378,7 +415,11 @@ impl V<'_> {
             }
             Call { dst, func: fi, args } | CallMethod { dst, func: fi, args } => {
                 let g = func(fi)?;
-                let want = if matches!(ins, Call { .. }) { FuncKind::Function } else { FuncKind::Method };
+                let want = if matches!(ins, Call { .. }) {
+                    FuncKind::Function
+                } else {
+                    FuncKind::Method
+                };
                 if g.kind != want || g.captures != 0 {
                     return Err("call target has the wrong kind".into());
                 }
@@ -391,18 +432,24 @@ impl V<'_> {
                     Type::Interface(x) if *x as usize == ii => {}
                     _ => return Err("receiver is not of the method's interface".into()),
                 }
-                let Type::Func(ps, r) = self.ty(m.interfaces[ii].methods[k].1)? else { return Err("bad method type".into()) };
+                let Type::Func(ps, r) = self.ty(m.interfaces[ii].methods[k].1)? else {
+                    return Err("bad method type".into());
+                };
                 window(args + 1, ps)?;
                 result(dst, *r)
             }
             CallClosure { dst, clo, args } => {
-                let Type::Func(ps, r) = self.ty(reg(clo)?)? else { return Err(format!("r{clo} must be a function")) };
+                let Type::Func(ps, r) = self.ty(reg(clo)?)? else {
+                    return Err(format!("r{clo} must be a function"));
+                };
                 window(args, ps)?;
                 result(dst, *r)
             }
             CallNative { dst, native, args } => {
                 let n = m.natives.get(native as usize).ok_or("native out of range")?;
-                let Type::Func(ps, r) = self.ty(n.sig)? else { return Err("bad native signature".into()) };
+                let Type::Func(ps, r) = self.ty(n.sig)? else {
+                    return Err("bad native signature".into());
+                };
                 window(args, ps)?;
                 result(dst, *r)
             }
@@ -453,12 +500,16 @@ impl V<'_> {
                 }
             }
             NewArray { dst, ty, args, n } => {
-                let Type::Array(el) = self.ty(ty)? else { return Err("NewArray needs an array type".into()) };
+                let Type::Array(el) = self.ty(ty)? else {
+                    return Err("NewArray needs an array type".into());
+                };
                 window(args, &vec![*el; n as usize])?;
                 write(dst, ty)
             }
             ArrayFill { dst, ty, n, x } => {
-                let Type::Array(el) = self.ty(ty)? else { return Err("ArrayFill needs an array type".into()) };
+                let Type::Array(el) = self.ty(ty)? else {
+                    return Err("ArrayFill needs an array type".into());
+                };
                 is(n, &Type::Int)?;
                 if !self.fits(reg(x)?, *el) {
                     return Err("fill value does not fit the element type".into());
@@ -565,7 +616,10 @@ impl V<'_> {
                 if g.kind != FuncKind::Lambda || g.captures != n {
                     return Err("closure target must be a lambda with that many captures".into());
                 }
-                let capt = g.regs.get(g.params as usize..g.params as usize + n as usize).ok_or("closure target has too few registers")?;
+                let capt = g
+                    .regs
+                    .get(g.params as usize..g.params as usize + n as usize)
+                    .ok_or("closure target has too few registers")?;
                 for (i, t) in capt.iter().enumerate() {
                     if reg(caps.checked_add(i as u16).ok_or("capture window out of range")?)? != *t {
                         return Err(format!("capture {i} has the wrong type"));

@@ -56,7 +56,10 @@ fn compile_errors_are_all_reported_with_source_lines() {
 
 #[test]
 fn build_then_run_bytecode() {
-    let src = tmp("prog.pvm", "fn main() { let m = {\"a\": [1, 2]}; println(m); println(fixed(2.5, 1)); }\n");
+    let src = tmp(
+        "prog.pvm",
+        "fn main() { let m = {\"a\": [1, 2]}; println(m); println(fixed(2.5, 1)); }\n",
+    );
     let out = src.replace(".pvm", ".pvmc");
     let o = pvm(&["build", &src, "-o", &out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -83,11 +86,17 @@ fn dis_interleaves_source() {
 
 #[test]
 fn stats_and_trace_report_on_stderr() {
-    let src = tmp("stats.pvm", "fn main() { let s = \"\"; for i in 0..100 { s += str(i); } println(len(s)); }\n");
+    let src = tmp(
+        "stats.pvm",
+        "fn main() { let s = \"\"; for i in 0..100 { s += str(i); } println(len(s)); }\n",
+    );
     let o = pvm(&["run", "--stats", &src]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "190\n");
     let e = stderr(&o);
-    assert!(e.contains("instructions") && e.contains("collections") && e.contains("peak heap"), "{e}");
+    assert!(
+        e.contains("instructions") && e.contains("collections") && e.contains("peak heap"),
+        "{e}"
+    );
     let o = pvm(&["run", "--trace", &src]);
     assert!(stderr(&o).contains("[main:"), "{}", stderr(&o));
 }
@@ -106,7 +115,10 @@ fn cycles_are_reclaimed_under_a_small_heap() {
 
 #[test]
 fn heap_limit_stops_the_program() {
-    let src = tmp("hog.pvm", "fn main() { let keep: [[int]] = []; println(\"start\"); while true { push(keep, array(1000, 1)); } }\n");
+    let src = tmp(
+        "hog.pvm",
+        "fn main() { let keep: [[int]] = []; println(\"start\"); while true { push(keep, array(1000, 1)); } }\n",
+    );
     let o = pvm(&["run", "--max-heap", "8M", &src]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "start\n");
@@ -136,11 +148,20 @@ fn output_is_flushed_before_exit_and_errors() {
     let src = tmp("flush.pvm", "fn main() { print(\"a\"); exit(7); }\n");
     let o = pvm(&["run", &src]);
     assert_eq!((o.status.code(), o.stdout.as_slice()), (Some(7), b"a".as_slice()));
-    let src = tmp("deep.pvm", "fn d(n: int) -> int { return d(n + 1) + 1; }\nfn main() { print(\"b\"); println(d(0)); }\n");
+    let src = tmp(
+        "deep.pvm",
+        "fn d(n: int) -> int { return d(n + 1) + 1; }\nfn main() { print(\"b\"); println(d(0)); }\n",
+    );
     let o = pvm(&["run", &src]);
     assert_eq!((o.status.code(), o.stdout.as_slice()), (Some(1), b"b".as_slice()));
     assert!(stderr(&o).contains("error: stack overflow"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm")).args(["run", &src]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
+        .args(["run", &src])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let _ = child.stdin.take().map(|mut s| s.write_all(b""));
     assert_eq!(child.wait().expect("wait").code(), Some(1));
 }

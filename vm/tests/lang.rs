@@ -22,3 +22,8 @@ fn examples() {
 fn examples_gc_stress() {
     common::run_dir("examples", &["--gc-stress"], 8);
 }
+
+#[test]
+fn language_tests_without_sandbox() {
+    common::run_dir("tests/lang", &["--no-sandbox"], 150);
+}

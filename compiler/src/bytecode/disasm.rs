@@ -31,9 +31,24 @@ pub fn disassemble(m: &Module, sources: Sources<'_>) -> String {
 fn disassemble_function(m: &Module, index: usize, f: &Function, sources: Sources<'_>, out: &mut String) {
     let params: Vec<String> = f.regs.iter().take(f.params as usize).map(|t| m.type_name(*t)).collect();
     let file = m.files.get(f.file as usize).map(String::as_str).unwrap_or("?");
-    let _ = writeln!(out, "fn #{index} {}({}) -> {}  [{file}]", f.name, params.join(", "), m.type_name(f.ret));
-    let regs: Vec<String> = f.regs.iter().enumerate().map(|(i, t)| format!("r{i}:{}", m.type_name(*t))).collect();
-    let _ = writeln!(out, "  registers: {}", if regs.is_empty() { "none".to_string() } else { regs.join(" ") });
+    let _ = writeln!(
+        out,
+        "fn #{index} {}({}) -> {}  [{file}]",
+        f.name,
+        params.join(", "),
+        m.type_name(f.ret)
+    );
+    let regs: Vec<String> = f
+        .regs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("r{i}:{}", m.type_name(*t)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  registers: {}",
+        if regs.is_empty() { "none".to_string() } else { regs.join(" ") }
+    );
     if f.captures > 0 {
         let _ = writeln!(out, "  captures: r{}..r{}", f.params, f.params + f.captures);
     }

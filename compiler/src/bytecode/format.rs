@@ -210,7 +210,10 @@ type R<T> = Result<T, DecodeError>;
 
 impl<'b> Reader<'b> {
     fn err<T>(&self, msg: impl Into<String>) -> R<T> {
-        Err(DecodeError { offset: self.pos, message: msg.into() })
+        Err(DecodeError {
+            offset: self.pos,
+            message: msg.into(),
+        })
     }
     fn bytes(&mut self, n: usize) -> R<&'b [u8]> {
         if self.buf.len() - self.pos < n {
@@ -250,7 +253,10 @@ impl<'b> Reader<'b> {
         let n = self.count(1)?;
         let at = self.pos;
         let b = self.bytes(n)?;
-        String::from_utf8(b.to_vec()).map_err(|_| DecodeError { offset: at, message: "string is not valid UTF-8".into() })
+        String::from_utf8(b.to_vec()).map_err(|_| DecodeError {
+            offset: at,
+            message: "string is not valid UTF-8".into(),
+        })
     }
 }
 
@@ -258,7 +264,10 @@ impl<'b> Reader<'b> {
 pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
     let mut r = Reader { buf, pos: 0 };
     if r.bytes(4).ok() != Some(MAGIC.as_slice()) {
-        return Err(DecodeError { offset: 0, message: "not a pvm bytecode file (bad magic number)".into() });
+        return Err(DecodeError {
+            offset: 0,
+            message: "not a pvm bytecode file (bad magic number)".into(),
+        });
     }
     let version = r.u16()?;
     if version != VERSION {
@@ -308,11 +317,17 @@ pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
     }
     let n = r.count(6)?;
     for _ in 0..n {
-        m.globals.push(Global { name: r.str()?, ty: r.u16()? });
+        m.globals.push(Global {
+            name: r.str()?,
+            ty: r.u16()?,
+        });
     }
     let n = r.count(6)?;
     for _ in 0..n {
-        m.natives.push(NativeImport { name: r.str()?, sig: r.u16()? });
+        m.natives.push(NativeImport {
+            name: r.str()?,
+            sig: r.u16()?,
+        });
     }
     let n = r.count(10)?;
     for _ in 0..n {
@@ -326,12 +341,24 @@ pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
     for _ in 0..n {
         let name = r.str()?;
         let nf = r.count(6)?;
-        let fields = (0..nf).map(|_| Ok(Field { name: r.str()?, ty: r.u16()? })).collect::<R<Vec<_>>>()?;
+        let fields = (0..nf)
+            .map(|_| {
+                Ok(Field {
+                    name: r.str()?,
+                    ty: r.u16()?,
+                })
+            })
+            .collect::<R<Vec<_>>>()?;
         let nm = r.count(6)?;
         let methods = (0..nm).map(|_| Ok((r.str()?, r.u16()?))).collect::<R<Vec<_>>>()?;
         let ni = r.count(2)?;
         let interfaces = (0..ni).map(|_| r.u16()).collect::<R<Vec<_>>>()?;
-        m.classes.push(Class { name, fields, methods, interfaces });
+        m.classes.push(Class {
+            name,
+            fields,
+            methods,
+            interfaces,
+        });
     }
     let n = r.count(24)?;
     for _ in 0..n {
@@ -356,7 +383,10 @@ pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
             let at = r.pos;
             let op = r.u8()?;
             let Some(info) = TABLE.get(op as usize) else {
-                return Err(DecodeError { offset: at, message: format!("unknown opcode {op}") });
+                return Err(DecodeError {
+                    offset: at,
+                    message: format!("unknown opcode {op}"),
+                });
             };
             vals.clear();
             for (_, kind) in info.operands {
@@ -368,11 +398,26 @@ pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
             }
             match Instr::from_parts(op, &vals) {
                 Some(ins) => code.push(ins),
-                None => return Err(DecodeError { offset: at, message: format!("bad operands for {}", info.name) }),
+                None => {
+                    return Err(DecodeError {
+                        offset: at,
+                        message: format!("bad operands for {}", info.name),
+                    })
+                }
             }
         }
         let lines = (0..nc).map(|_| r.u32()).collect::<R<Vec<_>>>()?;
-        m.functions.push(Function { name, kind, file, params, captures, regs, ret, code, lines });
+        m.functions.push(Function {
+            name,
+            kind,
+            file,
+            params,
+            captures,
+            regs,
+            ret,
+            code,
+            lines,
+        });
     }
     let n = r.count(2)?;
     m.inits = (0..n).map(|_| r.u16()).collect::<R<Vec<_>>>()?;

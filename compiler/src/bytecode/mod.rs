@@ -176,8 +176,16 @@ impl Module {
                     _ => format!("fn({}) -> {}", ps.join(", "), self.type_name(*r)),
                 }
             }
-            Type::Class(c) => self.classes.get(*c as usize).map(|c| c.name.clone()).unwrap_or_else(|| format!("<class {c}>")),
-            Type::Interface(i) => self.interfaces.get(*i as usize).map(|i| i.name.clone()).unwrap_or_else(|| format!("<interface {i}>")),
+            Type::Class(c) => self
+                .classes
+                .get(*c as usize)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| format!("<class {c}>")),
+            Type::Interface(i) => self
+                .interfaces
+                .get(*i as usize)
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| format!("<interface {i}>")),
         }
     }
 }

@@ -78,31 +78,75 @@ impl OperandKind {
 }
 
 macro_rules! kind_of {
-    (r) => { OperandKind::Reg };
-    (k) => { OperandKind::Const };
-    (g) => { OperandKind::Global };
-    (f) => { OperandKind::Func };
-    (c) => { OperandKind::Class };
-    (t) => { OperandKind::Type };
-    (m) => { OperandKind::Method };
-    (x) => { OperandKind::Native };
-    (n) => { OperandKind::Count };
-    (l) => { OperandKind::Label };
-    (i) => { OperandKind::Imm };
+    (r) => {
+        OperandKind::Reg
+    };
+    (k) => {
+        OperandKind::Const
+    };
+    (g) => {
+        OperandKind::Global
+    };
+    (f) => {
+        OperandKind::Func
+    };
+    (c) => {
+        OperandKind::Class
+    };
+    (t) => {
+        OperandKind::Type
+    };
+    (m) => {
+        OperandKind::Method
+    };
+    (x) => {
+        OperandKind::Native
+    };
+    (n) => {
+        OperandKind::Count
+    };
+    (l) => {
+        OperandKind::Label
+    };
+    (i) => {
+        OperandKind::Imm
+    };
 }
 
 macro_rules! rust_ty {
-    (r) => { u16 };
-    (k) => { u32 };
-    (g) => { u32 };
-    (f) => { u16 };
-    (c) => { u16 };
-    (t) => { u16 };
-    (m) => { u16 };
-    (x) => { u16 };
-    (n) => { u16 };
-    (l) => { u32 };
-    (i) => { i32 };
+    (r) => {
+        u16
+    };
+    (k) => {
+        u32
+    };
+    (g) => {
+        u32
+    };
+    (f) => {
+        u16
+    };
+    (c) => {
+        u16
+    };
+    (t) => {
+        u16
+    };
+    (m) => {
+        u16
+    };
+    (x) => {
+        u16
+    };
+    (n) => {
+        u16
+    };
+    (l) => {
+        u32
+    };
+    (i) => {
+        i32
+    };
 }
 
 macro_rules! opcodes {
@@ -320,9 +364,18 @@ mod tests {
         let samples = [
             Instr::AddI { dst: 1, a: 2, b: 3 },
             Instr::LoadI { dst: 0, imm: -5 },
-            Instr::ForLoop { ctr: 1, end: 2, target: 77 },
+            Instr::ForLoop {
+                ctr: 1,
+                end: 2,
+                target: 77,
+            },
             Instr::RetVoid {},
-            Instr::NewArray { dst: 1, ty: 2, args: 3, n: 4 },
+            Instr::NewArray {
+                dst: 1,
+                ty: 2,
+                args: 3,
+                n: 4,
+            },
         ];
         for ins in samples {
             let vals: Vec<i64> = ins.operands().iter().map(|o| o.1).collect();

@@ -15,9 +15,48 @@ use crate::types::{BOOL, ERROR, FLOAT, INT, NIL, STR, VOID};
 
 /// Every name LANGUAGE.md defines as a built-in function.
 pub const BUILTINS: &[&str] = &[
-    "print", "println", "str", "fixed", "int", "float", "len", "push", "pop", "array", "sort", "has", "remove", "keys", "substr", "find", "split",
-    "join", "trim", "replace", "ord", "chr", "abs", "min", "max", "sqrt", "sin", "cos", "tan", "atan2", "exp", "log", "pow", "floor", "ceil",
-    "read_line", "read_file", "write_file", "args", "clock", "exit", "assert",
+    "print",
+    "println",
+    "str",
+    "fixed",
+    "int",
+    "float",
+    "len",
+    "push",
+    "pop",
+    "array",
+    "sort",
+    "has",
+    "remove",
+    "keys",
+    "substr",
+    "find",
+    "split",
+    "join",
+    "trim",
+    "replace",
+    "ord",
+    "chr",
+    "abs",
+    "min",
+    "max",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "atan2",
+    "exp",
+    "log",
+    "pow",
+    "floor",
+    "ceil",
+    "read_line",
+    "read_file",
+    "write_file",
+    "args",
+    "clock",
+    "exit",
+    "assert",
 ];
 
 pub fn is_builtin(name: &str) -> bool {
@@ -78,7 +117,14 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// Resolves a call of a built-in; `None` if `name` is not one.
-    pub(crate) fn check_builtin(&mut self, name: &str, args: &'a [&'a ast::Expr<'a>], expect: Option<TypeId>, span: Span, line: u32) -> Option<hir::Expr> {
+    pub(crate) fn check_builtin(
+        &mut self,
+        name: &str,
+        args: &'a [&'a ast::Expr<'a>],
+        expect: Option<TypeId>,
+        span: Span,
+        line: u32,
+    ) -> Option<hir::Expr> {
         let mk = |ty, kind| Some(hir::Expr { ty, line, kind });
         // Natives with a fixed signature (same name as the built-in).
         if let Some(&(nname, ps, r)) = NATIVES.iter().find(|n| n.0 == name && !matches!(name, "print" | "println")) {
@@ -109,7 +155,11 @@ impl<'a> Checker<'a, '_> {
         match name {
             "print" | "println" => {
                 if name == "println" && args.is_empty() {
-                    let empty = hir::Expr { ty: STR, line, kind: hir::ExprKind::Str(String::new()) };
+                    let empty = hir::Expr {
+                        ty: STR,
+                        line,
+                        kind: hir::ExprKind::Str(String::new()),
+                    };
                     return mk(VOID, hir::ExprKind::CallNative("println", vec![empty]));
                 }
                 if !arity(self, 1) {
@@ -117,7 +167,10 @@ impl<'a> Checker<'a, '_> {
                 }
                 let x = self.check_expr(args[0], None);
                 let x = self.stringify(x, args[0].span, line);
-                mk(VOID, hir::ExprKind::CallNative(if name == "print" { "print" } else { "println" }, vec![x]))
+                mk(
+                    VOID,
+                    hir::ExprKind::CallNative(if name == "print" { "print" } else { "println" }, vec![x]),
+                )
             }
             "str" => {
                 if !arity(self, 1) {
@@ -195,7 +248,10 @@ impl<'a> Checker<'a, '_> {
                     None => x.ty,
                 };
                 if el == NIL || el == VOID {
-                    self.err(args[1].span, "cannot infer the element type of `array(n, x)` from this value; add a type annotation");
+                    self.err(
+                        args[1].span,
+                        "cannot infer the element type of `array(n, x)` from this value; add a type annotation",
+                    );
                     return Some(self.error_expr(line));
                 }
                 let t = self.types.array(el);
@@ -248,7 +304,11 @@ impl<'a> Checker<'a, '_> {
                     (FLOAT, FLOAT, _) => Op::MaxF,
                     (ERROR, _, _) | (_, ERROR, _) => return Some(self.error_expr(line)),
                     _ => {
-                        let msg = format!("`{name}` needs two `int`s or two `float`s, found `{}` and `{}`", self.tn(a.ty), self.tn(b.ty));
+                        let msg = format!(
+                            "`{name}` needs two `int`s or two `float`s, found `{}` and `{}`",
+                            self.tn(a.ty),
+                            self.tn(b.ty)
+                        );
                         self.err(span, msg);
                         return Some(self.error_expr(line));
                     }
@@ -276,6 +336,10 @@ impl<'a> Checker<'a, '_> {
         if let hir::ExprKind::Str(_) = x.kind {
             return x;
         }
-        hir::Expr { ty: STR, line, kind: hir::ExprKind::Op(Op::ToStr, vec![x]) }
+        hir::Expr {
+            ty: STR,
+            line,
+            kind: hir::ExprKind::Op(Op::ToStr, vec![x]),
+        }
     }
 }

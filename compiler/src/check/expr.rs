@@ -93,7 +93,10 @@ impl<'a> Checker<'a, '_> {
                             return mk(t, line, hir::ExprKind::Field(Box::new(o), i as u16));
                         }
                         let msg = if info.methods.iter().any(|m| m.0 == name.name) {
-                            format!("method `{}` of `{}` is not a value; call it, or wrap it in a lambda", name.name, info.name)
+                            format!(
+                                "method `{}` of `{}` is not a value; call it, or wrap it in a lambda",
+                                name.name, info.name
+                            )
                         } else {
                             format!("class `{}` has no field `{}`", info.name, name.name)
                         };
@@ -101,7 +104,10 @@ impl<'a> Checker<'a, '_> {
                         self.error_expr(line)
                     }
                     Type::Interface(i) => {
-                        let msg = format!("interface `{}` has no fields; `{}` can only be called", self.ifaces[i as usize].name, name.name);
+                        let msg = format!(
+                            "interface `{}` has no fields; `{}` can only be called",
+                            self.ifaces[i as usize].name, name.name
+                        );
                         self.err(name.span, msg);
                         self.error_expr(line)
                     }
@@ -168,7 +174,10 @@ impl<'a> Checker<'a, '_> {
         match info.ty {
             Some(t) => t,
             None => {
-                self.err(span, format!("the type of global `{n}` is not known here; give it a type annotation"));
+                self.err(
+                    span,
+                    format!("the type of global `{n}` is not known here; give it a type annotation"),
+                );
                 ERROR
             }
         }
@@ -222,7 +231,13 @@ impl<'a> Checker<'a, '_> {
         mk(t, line, hir::ExprKind::Array(out))
     }
 
-    fn check_map(&mut self, items: &'a [(&'a ast::Expr<'a>, &'a ast::Expr<'a>)], expect: Option<TypeId>, span: Span, line: u32) -> hir::Expr {
+    fn check_map(
+        &mut self,
+        items: &'a [(&'a ast::Expr<'a>, &'a ast::Expr<'a>)],
+        expect: Option<TypeId>,
+        span: Span,
+        line: u32,
+    ) -> hir::Expr {
         // Pre-checked key and value (index, expression) used for inference.
         let mut pre_k: Option<(usize, hir::Expr)> = None;
         let mut pre_v: Option<(usize, hir::Expr)> = None;
@@ -232,7 +247,11 @@ impl<'a> Checker<'a, '_> {
                 let kpos = items.iter().position(|e| !context_dependent(e.0));
                 let vpos = items.iter().position(|e| !context_dependent(e.1));
                 let (Some(kp), Some(vp)) = (kpos, vpos) else {
-                    let what = if items.is_empty() { "an empty map literal" } else { "this map literal" };
+                    let what = if items.is_empty() {
+                        "an empty map literal"
+                    } else {
+                        "this map literal"
+                    };
                     self.err(span, format!("cannot infer the type of {what}; add a type annotation"));
                     for (k, v) in items {
                         self.check_expr(k, None);
@@ -310,7 +329,11 @@ impl<'a> Checker<'a, '_> {
                     self.err(s, msg);
                 }
             }
-            let kind = if op == BinOp::And { hir::ExprKind::And(Box::new(l), Box::new(r)) } else { hir::ExprKind::Or(Box::new(l), Box::new(r)) };
+            let kind = if op == BinOp::And {
+                hir::ExprKind::And(Box::new(l), Box::new(r))
+            } else {
+                hir::ExprKind::Or(Box::new(l), Box::new(r))
+            };
             return mk(BOOL, line, kind);
         }
         let is_eq = matches!(op, BinOp::Eq | BinOp::Ne);
@@ -329,7 +352,12 @@ impl<'a> Checker<'a, '_> {
             return self.error_expr(line);
         }
         let bad = |c: &mut Self, l: &hir::Expr, r: &hir::Expr| {
-            let msg = format!("operator `{}` cannot be applied to `{}` and `{}`", op.symbol(), c.tn(l.ty), c.tn(r.ty));
+            let msg = format!(
+                "operator `{}` cannot be applied to `{}` and `{}`",
+                op.symbol(),
+                c.tn(l.ty),
+                c.tn(r.ty)
+            );
             c.err(span, msg);
             c.error_expr(line)
         };
@@ -338,11 +366,41 @@ impl<'a> Checker<'a, '_> {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem if same && (l.ty == INT || l.ty == FLOAT) => {
                 let int = l.ty == INT;
                 let b = match op {
-                    BinOp::Add => if int { Bin::AddI } else { Bin::AddF },
-                    BinOp::Sub => if int { Bin::SubI } else { Bin::SubF },
-                    BinOp::Mul => if int { Bin::MulI } else { Bin::MulF },
-                    BinOp::Div => if int { Bin::DivI } else { Bin::DivF },
-                    _ => if int { Bin::ModI } else { Bin::ModF },
+                    BinOp::Add => {
+                        if int {
+                            Bin::AddI
+                        } else {
+                            Bin::AddF
+                        }
+                    }
+                    BinOp::Sub => {
+                        if int {
+                            Bin::SubI
+                        } else {
+                            Bin::SubF
+                        }
+                    }
+                    BinOp::Mul => {
+                        if int {
+                            Bin::MulI
+                        } else {
+                            Bin::MulF
+                        }
+                    }
+                    BinOp::Div => {
+                        if int {
+                            Bin::DivI
+                        } else {
+                            Bin::DivF
+                        }
+                    }
+                    _ => {
+                        if int {
+                            Bin::ModI
+                        } else {
+                            Bin::ModF
+                        }
+                    }
                 };
                 (b, l.ty)
             }
@@ -383,11 +441,41 @@ impl<'a> Checker<'a, '_> {
                 // The operand type that decides the comparison (nil takes the other's).
                 let t = if l.ty == NIL { r.ty } else { l.ty };
                 let b = match t {
-                    INT => if eq { Bin::EqI } else { Bin::NeI },
-                    FLOAT => if eq { Bin::EqF } else { Bin::NeF },
-                    BOOL => if eq { Bin::EqB } else { Bin::NeB },
-                    STR => if eq { Bin::EqS } else { Bin::NeS },
-                    _ => if eq { Bin::EqRef } else { Bin::NeRef },
+                    INT => {
+                        if eq {
+                            Bin::EqI
+                        } else {
+                            Bin::NeI
+                        }
+                    }
+                    FLOAT => {
+                        if eq {
+                            Bin::EqF
+                        } else {
+                            Bin::NeF
+                        }
+                    }
+                    BOOL => {
+                        if eq {
+                            Bin::EqB
+                        } else {
+                            Bin::NeB
+                        }
+                    }
+                    STR => {
+                        if eq {
+                            Bin::EqS
+                        } else {
+                            Bin::NeS
+                        }
+                    }
+                    _ => {
+                        if eq {
+                            Bin::EqRef
+                        } else {
+                            Bin::NeRef
+                        }
+                    }
                 };
                 // Both sides must be held in registers of one type for the VM.
                 let (l, r) = if l.ty == NIL && r.ty == NIL {
@@ -412,7 +500,10 @@ impl<'a> Checker<'a, '_> {
     pub(crate) fn check_args(&mut self, what: &str, params: &[TypeId], args: &'a [&'a ast::Expr<'a>], span: Span) -> Vec<hir::Expr> {
         if params.len() != args.len() {
             let s = if params.len() == 1 { "" } else { "s" };
-            self.err(span, format!("{what} takes {} argument{s}, but {} were given", params.len(), args.len()));
+            self.err(
+                span,
+                format!("{what} takes {} argument{s}, but {} were given", params.len(), args.len()),
+            );
         }
         args.iter()
             .enumerate()
@@ -426,7 +517,14 @@ impl<'a> Checker<'a, '_> {
             .collect()
     }
 
-    fn check_call(&mut self, callee: &'a ast::Expr<'a>, args: &'a [&'a ast::Expr<'a>], expect: Option<TypeId>, span: Span, line: u32) -> hir::Expr {
+    fn check_call(
+        &mut self,
+        callee: &'a ast::Expr<'a>,
+        args: &'a [&'a ast::Expr<'a>],
+        expect: Option<TypeId>,
+        span: Span,
+        line: u32,
+    ) -> hir::Expr {
         // f(...): a local closure, a top-level function, a constructor or a built-in.
         if let ExprKind::Name(n) = callee.kind {
             if self.lookup_local(n).is_none() {

@@ -213,26 +213,46 @@ impl<'a> Checker<'a, '_> {
                 match item {
                     Item::Fn(f) => {
                         let id = self.sigs.len() as u16;
-                        self.sigs.push(FuncSig { name: f.name.name.to_string(), params: vec![], ret: types::VOID, file, kind: FuncKind::Function });
+                        self.sigs.push(FuncSig {
+                            name: f.name.name.to_string(),
+                            params: vec![],
+                            ret: types::VOID,
+                            file,
+                            kind: FuncKind::Function,
+                        });
                         self.fn_decls.push(Some(f));
                         self.funcs.push(None);
                         self.bind(f.name, Decl::Func(id), file);
                     }
                     Item::Class(cd) => {
                         let id = self.classes.len() as u16;
-                        self.classes.push(ClassInfo { name: cd.name.name.to_string(), fields: vec![], methods: vec![], ifaces: vec![] });
+                        self.classes.push(ClassInfo {
+                            name: cd.name.name.to_string(),
+                            fields: vec![],
+                            methods: vec![],
+                            ifaces: vec![],
+                        });
                         self.class_decls.push((file, cd));
                         self.bind(cd.name, Decl::Class(id), file);
                     }
                     Item::Interface(id_) => {
                         let id = self.ifaces.len() as u16;
-                        self.ifaces.push(IfaceInfo { name: id_.name.name.to_string(), methods: vec![], first_slot: 0 });
+                        self.ifaces.push(IfaceInfo {
+                            name: id_.name.name.to_string(),
+                            methods: vec![],
+                            first_slot: 0,
+                        });
                         self.iface_decls.push((file, id_));
                         self.bind(id_.name, Decl::Iface(id), file);
                     }
                     Item::Global(g) => {
                         let id = self.globals.len() as u32;
-                        self.globals.push(GlobalInfo { name: g.name.name.to_string(), ty: None, file, order: id as usize });
+                        self.globals.push(GlobalInfo {
+                            name: g.name.name.to_string(),
+                            ty: None,
+                            file,
+                            order: id as usize,
+                        });
                         self.global_decls.push(g);
                         self.bind(g.name, Decl::Global(id), file);
                     }
@@ -304,10 +324,18 @@ impl<'a> Checker<'a, '_> {
             let mut methods: Vec<(String, Vec<TypeId>, TypeId)> = Vec::new();
             for m in decl.methods {
                 if !m.has_self {
-                    self.error(file, m.name.span, format!("interface method `{}` must take `self` as its first parameter", m.name.name));
+                    self.error(
+                        file,
+                        m.name.span,
+                        format!("interface method `{}` must take `self` as its first parameter", m.name.name),
+                    );
                 }
                 if methods.iter().any(|x| x.0 == m.name.name) {
-                    self.error(file, m.name.span, format!("method `{}` is declared twice in interface `{}`", m.name.name, decl.name.name));
+                    self.error(
+                        file,
+                        m.name.span,
+                        format!("method `{}` is declared twice in interface `{}`", m.name.name, decl.name.name),
+                    );
                     continue;
                 }
                 let (ps, r) = self.signature(file, m.params, m.ret);
@@ -322,7 +350,11 @@ impl<'a> Checker<'a, '_> {
             let Some(f) = self.fn_decls[id] else { continue };
             let file = self.sigs[id].file;
             if f.has_self {
-                self.error(file, f.name.span, format!("function `{}` cannot take `self`: only methods do", f.name.name));
+                self.error(
+                    file,
+                    f.name.span,
+                    format!("function `{}` cannot take `self`: only methods do", f.name.name),
+                );
             }
             let (ps, r) = self.signature(file, f.params, f.ret);
             self.sigs[id].params = ps;
@@ -336,7 +368,11 @@ impl<'a> Checker<'a, '_> {
             for m in decl.members {
                 if let ast::Member::Field(fd) = m {
                     if fields.iter().any(|f| f.0 == fd.name.name) {
-                        self.error(file, fd.name.span, format!("field `{}` is declared twice in class `{}`", fd.name.name, decl.name.name));
+                        self.error(
+                            file,
+                            fd.name.span,
+                            format!("field `{}` is declared twice in class `{}`", fd.name.name, decl.name.name),
+                        );
                         continue;
                     }
                     let t = self.resolve_type(file, fd.ty);
@@ -346,16 +382,30 @@ impl<'a> Checker<'a, '_> {
             for m in decl.members {
                 if let ast::Member::Method(f) = m {
                     if fields.iter().any(|x| x.0 == f.name.name) || methods.iter().any(|x| x.0 == f.name.name) {
-                        self.error(file, f.name.span, format!("`{}` is declared twice in class `{}`", f.name.name, decl.name.name));
+                        self.error(
+                            file,
+                            f.name.span,
+                            format!("`{}` is declared twice in class `{}`", f.name.name, decl.name.name),
+                        );
                         continue;
                     }
                     if !f.has_self {
-                        self.error(file, f.name.span, format!("method `{}` must take `self` as its first parameter", f.name.name));
+                        self.error(
+                            file,
+                            f.name.span,
+                            format!("method `{}` must take `self` as its first parameter", f.name.name),
+                        );
                     }
                     let (mut ps, r) = self.signature(file, f.params, f.ret);
                     ps.insert(0, self_ty);
                     let id = self.sigs.len() as u16;
-                    self.sigs.push(FuncSig { name: format!("{}.{}", decl.name.name, f.name.name), params: ps, ret: r, file, kind: FuncKind::Method });
+                    self.sigs.push(FuncSig {
+                        name: format!("{}.{}", decl.name.name, f.name.name),
+                        params: ps,
+                        ret: r,
+                        file,
+                        kind: FuncKind::Method,
+                    });
                     self.fn_decls.push(Some(f));
                     self.funcs.push(None);
                     methods.push((f.name.name.to_string(), id));
@@ -384,7 +434,10 @@ impl<'a> Checker<'a, '_> {
                     let found = self.classes[ci].methods.iter().find(|m| m.0 == mname).map(|m| m.1);
                     match found {
                         None => {
-                            let msg = format!("class `{}` does not implement method `{}` of interface `{}`", decl.name.name, mname, imp.name);
+                            let msg = format!(
+                                "class `{}` does not implement method `{}` of interface `{}`",
+                                decl.name.name, mname, imp.name
+                            );
                             self.error(file, decl.name.span, msg);
                         }
                         Some(fid) => {
@@ -416,12 +469,20 @@ impl<'a> Checker<'a, '_> {
         // dependency order, source order within a file), so `order` is the index.
         let mut inits = Vec::new();
         for &file in &program.order {
-            let ids: Vec<u32> = (0..self.globals.len() as u32).filter(|&g| self.globals[g as usize].file == file).collect();
+            let ids: Vec<u32> = (0..self.globals.len() as u32)
+                .filter(|&g| self.globals[g as usize].file == file)
+                .collect();
             if ids.is_empty() {
                 continue;
             }
             let fid = self.new_func_slot("<init>", file, FuncKind::Init);
-            self.fcx.push(FnCtx { scopes: vec![vec![]], ret: types::VOID, loops: 0, captures: vec![], file });
+            self.fcx.push(FnCtx {
+                scopes: vec![vec![]],
+                ret: types::VOID,
+                loops: 0,
+                captures: vec![],
+                file,
+            });
             let mut body = Vec::new();
             for g in ids {
                 let decl = self.global_decls[g as usize];
@@ -450,7 +511,16 @@ impl<'a> Checker<'a, '_> {
             }
             self.fcx.pop();
             let end_line = self.sm.file(file).line_count();
-            self.funcs[fid as usize] = Some(hir::Func { name: "<init>".into(), kind: FuncKind::Init, file, params: vec![], captures: vec![], ret: types::VOID, body, end_line });
+            self.funcs[fid as usize] = Some(hir::Func {
+                name: "<init>".into(),
+                kind: FuncKind::Init,
+                file,
+                params: vec![],
+                captures: vec![],
+                ret: types::VOID,
+                body,
+                end_line,
+            });
             inits.push(fid);
         }
         inits
@@ -473,7 +543,13 @@ impl<'a> Checker<'a, '_> {
 
     pub(crate) fn new_func_slot(&mut self, name: &str, file: u16, kind: FuncKind) -> u16 {
         let id = self.sigs.len() as u16;
-        self.sigs.push(FuncSig { name: name.into(), params: vec![], ret: types::VOID, file, kind });
+        self.sigs.push(FuncSig {
+            name: name.into(),
+            params: vec![],
+            ret: types::VOID,
+            file,
+            kind,
+        });
         self.fn_decls.push(None);
         self.funcs.push(None);
         id
@@ -490,7 +566,13 @@ impl<'a> Checker<'a, '_> {
             let sig = self.sigs[id].clone();
             let mut names: Vec<(ast::Ident<'a>, TypeId)> = Vec::new();
             let offset = if sig.kind == FuncKind::Method {
-                names.push((ast::Ident { name: "self", span: decl.name.span }, sig.params[0]));
+                names.push((
+                    ast::Ident {
+                        name: "self",
+                        span: decl.name.span,
+                    },
+                    sig.params[0],
+                ));
                 1
             } else {
                 0
@@ -514,7 +596,13 @@ impl<'a> Checker<'a, '_> {
         ret: TypeId,
         decl: &'a ast::FnDecl<'a>,
     ) -> hir::Func {
-        self.fcx.push(FnCtx { scopes: vec![vec![]], ret, loops: 0, captures: vec![], file });
+        self.fcx.push(FnCtx {
+            scopes: vec![vec![]],
+            ret,
+            loops: 0,
+            captures: vec![],
+            file,
+        });
         let mut pvars = Vec::new();
         for (p, t) in params {
             if let Some(v) = self.declare_var(*p, *t) {
@@ -526,13 +614,29 @@ impl<'a> Checker<'a, '_> {
         }
         let body = self.check_block_stmts(decl.body.stmts);
         if ret != types::VOID && !stmt::terminates_list(decl.body.stmts) {
-            let what = if kind == FuncKind::Lambda { "lambda".to_string() } else { format!("function `{name}`") };
-            let msg = format!("{what} must return a value of type `{}` on every path (missing return)", self.tn(ret));
+            let what = if kind == FuncKind::Lambda {
+                "lambda".to_string()
+            } else {
+                format!("function `{name}`")
+            };
+            let msg = format!(
+                "{what} must return a value of type `{}` on every path (missing return)",
+                self.tn(ret)
+            );
             self.err(decl.name.span, msg);
         }
         let ctx = self.fcx.pop().expect("pushed above");
         let end_line = self.sm.file(file).line_of(decl.body.span.end.saturating_sub(1));
-        hir::Func { name: name.to_string(), kind, file, params: pvars, captures: ctx.captures, ret, body, end_line }
+        hir::Func {
+            name: name.to_string(),
+            kind,
+            file,
+            params: pvars,
+            captures: ctx.captures,
+            ret,
+            body,
+            end_line,
+        }
     }
 
     fn find_main(&mut self, program: &Program<'a>) -> Option<u16> {
@@ -561,14 +665,25 @@ impl<'a> Checker<'a, '_> {
 
     pub(crate) fn new_var(&mut self, name: &str, ty: TypeId) -> hir::VarId {
         let id = self.vars.len() as hir::VarId;
-        self.vars.push(hir::Var { name: name.to_string(), ty, origin: id, captured: false, assigned: false });
+        self.vars.push(hir::Var {
+            name: name.to_string(),
+            ty,
+            origin: id,
+            captured: false,
+            assigned: false,
+        });
         id
     }
 
     /// Declares a variable in the innermost scope; `None` (after an error)
     /// if the name is already declared in that scope.
     pub(crate) fn declare_var(&mut self, name: ast::Ident<'a>, ty: TypeId) -> Option<hir::VarId> {
-        let dup = self.fcx.last().and_then(|f| f.scopes.last()).map(|s| s.iter().any(|(n, _)| *n == name.name)).unwrap_or(false);
+        let dup = self
+            .fcx
+            .last()
+            .and_then(|f| f.scopes.last())
+            .map(|s| s.iter().any(|(n, _)| *n == name.name))
+            .unwrap_or(false);
         if dup {
             self.err(name.span, format!("`{}` is already declared in this block", name.name));
             return None;
@@ -585,7 +700,11 @@ impl<'a> Checker<'a, '_> {
         let depth = self.fcx.len();
         let mut found = None;
         for level in (0..depth).rev() {
-            let hit = self.fcx[level].scopes.iter().rev().find_map(|s| s.iter().rev().find(|(n, _)| *n == name).map(|x| x.1));
+            let hit = self.fcx[level]
+                .scopes
+                .iter()
+                .rev()
+                .find_map(|s| s.iter().rev().find(|(n, _)| *n == name).map(|x| x.1));
             if let Some(v) = hit {
                 found = Some((level, v));
                 break;

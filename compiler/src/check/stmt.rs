@@ -165,7 +165,12 @@ impl<'a> Checker<'a, '_> {
                 let v = self.declare_var(*var, INT)?;
                 let b = self.loop_body(body);
                 self.pop_scope();
-                hir::Stmt::ForRange { var: v, start: s, end: e, body: b }
+                hir::Stmt::ForRange {
+                    var: v,
+                    start: s,
+                    end: e,
+                    body: b,
+                }
             }
             Stmt::ForIn { var, iter, body, .. } => {
                 let it = self.check_expr(iter, None);
@@ -183,7 +188,12 @@ impl<'a> Checker<'a, '_> {
                         let b = self.loop_body(body);
                         self.pop_scope();
                         let keys_ty = self.types.array(k);
-                        hir::Stmt::ForMap { var: v, map: it, keys_ty, body: b }
+                        hir::Stmt::ForMap {
+                            var: v,
+                            map: it,
+                            keys_ty,
+                            body: b,
+                        }
                     }
                     Type::Error => {
                         self.push_scope();
@@ -193,7 +203,10 @@ impl<'a> Checker<'a, '_> {
                         return None;
                     }
                     _ => {
-                        let msg = format!("cannot iterate over a value of type `{}` (expected an array or a map)", self.tn(it.ty));
+                        let msg = format!(
+                            "cannot iterate over a value of type `{}` (expected an array or a map)",
+                            self.tn(it.ty)
+                        );
                         self.err(iter.span, msg);
                         self.push_scope();
                         self.declare_var(*var, ERROR);
@@ -248,7 +261,12 @@ impl<'a> Checker<'a, '_> {
                 let v = self.declare_var(*var, STR)?;
                 let h = self.check_block_stmts(handler.stmts);
                 self.pop_scope();
-                hir::Stmt::Try { body: b, var: v, handler: h, line }
+                hir::Stmt::Try {
+                    body: b,
+                    var: v,
+                    handler: h,
+                    line,
+                }
             }
             Stmt::Throw(e, span) => {
                 let line = self.line(*span);

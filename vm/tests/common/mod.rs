@@ -53,7 +53,13 @@ fn shell_split(s: &str) -> Vec<String> {
 
 pub fn parse(path: &Path) -> Expect {
     let text = std::fs::read_to_string(path).expect("test file is readable");
-    let mut e = Expect { out: vec![], err: vec![], stdin: String::new(), code: 0, args: vec![] };
+    let mut e = Expect {
+        out: vec![],
+        err: vec![],
+        stdin: String::new(),
+        code: 0,
+        args: vec![],
+    };
     for line in text.lines() {
         if let Some(v) = after(line, "expect:") {
             e.out.push(v.to_string());
@@ -124,7 +130,11 @@ pub fn pvm_files(dir: &str) -> Vec<PathBuf> {
 /// Runs all files of a folder with extra flags; panics listing every failure.
 pub fn run_dir(dir: &str, extra: &[&str], min_files: usize) {
     let files = pvm_files(dir);
-    assert!(files.len() >= min_files, "expected at least {min_files} tests in {dir}, found {}", files.len());
+    assert!(
+        files.len() >= min_files,
+        "expected at least {min_files} tests in {dir}, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for f in &files {
         let p = run_file(f, extra);
@@ -132,5 +142,11 @@ pub fn run_dir(dir: &str, extra: &[&str], min_files: usize) {
             failures.push(format!("FAIL {}\n  {}", f.display(), p.join("\n  ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

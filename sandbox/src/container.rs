@@ -1,0 +1,76 @@
+//! The container's init: PID 1 of the new PID namespace, and the process that runs the body.
+//! Builds everything that applies to itself, in this order (each step needs the privileges the
+//! later ones remove):
+//!
+//! 1. PR_SET_PDEATHSIG(SIGKILL), then check the shim is still alive (life pipe);
+//! 2. mount, network, UTS, IPC (and cgroup) namespaces; hostname `pvm`; `lo` up;
+//! 3. the filesystem and `pivot_root` ([`crate::mounts`]);
+//! 4. a new session (`setsid`: no controlling terminal, so no TIOCSTI into the caller's);
+//!    chdir to the caller's directory if it is visible inside, else `/`;
+//! 5. rlimits; PID-1 signal emulation ([`crate::init`]); the caller's signal mask restored;
+//! 6. not dumpable; every inherited descriptor but 0, 1, 2 closed (and the message pipe);
+//! 7. securebits locked and all capability sets cleared; no_new_privs;
+//! 8. the seccomp filter, last; then the message pipe is closed and the body runs.
+
+use std::io::Write;
+use std::os::fd::RawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::plan::ChildPlan;
+use crate::shim::SETUP_FAILED;
+use crate::sys;
+use crate::wire::{ChildError, Ctx};
+
+pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, life: RawFd, body: F) -> ! {
+    if let Err(e) = setup(plan, msg, life) {
+        e.send(msg);
+        sys::exit_now(SETUP_FAILED);
+    }
+    sys::close(msg);
+    let code = catch_unwind(AssertUnwindSafe(body)).unwrap_or(101);
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    sys::exit_now(code)
+}
+
+fn shim_alive(life: RawFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: life,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: pfd is a valid pollfd array of length 1.
+    let r = unsafe { libc::poll(&mut pfd, 1, 0) };
+    r == 0
+}
+
+fn setup(plan: &ChildPlan, msg: RawFd, life: RawFd) -> Result<(), ChildError> {
+    sys::set_pdeathsig(libc::SIGKILL).ctx("PR_SET_PDEATHSIG")?;
+    if !shim_alive(life) {
+        sys::exit_now(SETUP_FAILED);
+    }
+    sys::close(life);
+
+    crate::namespaces::enter_rest()?;
+    crate::namespaces::set_hostname()?;
+    crate::namespaces::loopback_up()?;
+    crate::mounts::build_root(&plan.mounts)?;
+
+    nix::unistd::setsid().ctx("starting a new session (setsid)")?;
+    let cwd_ok = plan.cwd.as_deref().map(|d| nix::unistd::chdir(d).is_ok()).unwrap_or(false);
+    if !cwd_ok {
+        nix::unistd::chdir("/").ctx("chdir /")?;
+    }
+
+    crate::limits::apply(&plan.rlimits)?;
+    crate::init::emulate_default_signals()?;
+    sys::sigmask(libc::SIG_SETMASK, &plan.orig_mask).ctx("restoring the signal mask")?;
+
+    crate::privs::make_undumpable()?;
+    sys::close_fds_except(&[msg]);
+    crate::privs::drop_capabilities()?;
+    // Credential changes can clear the parent-death signal: set it again.
+    sys::set_pdeathsig(libc::SIGKILL).ctx("PR_SET_PDEATHSIG")?;
+    crate::privs::set_no_new_privs()?;
+    crate::seccomp::install(&plan.filters)
+}

@@ -1,0 +1,218 @@
+//! # pvm-sandbox: a rootless, daemonless container for `pvm run`
+//!
+//! `pvm run app.pvm` is its own container runtime: [`run`] forks, builds a container around
+//! the child, runs the VM (the `body` closure) inside it, and leaves nothing behind when it
+//! returns. No setuid helper, no daemon; it works as root and as an unprivileged user on any
+//! kernel that allows unprivileged user namespaces, and fails with a clear
+//! [`SandboxError::UserNamespaceRefused`] (never silently unsandboxed) where it does not.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! fn main() {
+//!     // Parse flags and read the program first, then, before any thread is started:
+//!     let mut cfg = pvm_sandbox::Config::new("/home/me/app");
+//!     cfg.memory = pvm_sandbox::size_parse("256M").expect("valid size");
+//!     cfg.timeout = Some(Duration::from_secs(5));
+//!     let status = match pvm_sandbox::run(&cfg, || 0 /* run the VM here */) {
+//!         Ok(status) => status,
+//!         Err(e) => {
+//!             eprintln!("error: {e}");
+//!             125
+//!         }
+//!     };
+//!     std::process::exit(status);
+//! }
+//! ```
+//!
+//! ## Start-up order, and why `run` must come before any thread
+//!
+//! `unshare(CLONE_NEWUSER)` fails with `EINVAL` in a multi-threaded process, and `fork` in a
+//! threaded process may copy locks held by other threads. So the CLI must parse its arguments
+//! and load the program *before* any thread exists (no thread pool, no background logger),
+//! call [`run`], and start the VM's threads inside `body`. [`run`] checks `/proc/self/status`
+//! and returns [`SandboxError::Threaded`] otherwise. Everything the children need (paths,
+//! seccomp BPF, rlimits, cgroups) is computed in the parent before forking, so the children
+//! only execute a plan and report errors back over a pipe.
+//!
+//! ## How the container is built, step by step
+//!
+//! Three processes take part:
+//!
+//! ```text
+//!   pvm (supervisor, host namespaces)        -- waits, enforces --timeout, cleans up
+//!    └─ shim (new user ns, host mount/pid ns) -- joins cgroups, maps uid, forks init, relays status
+//!        └─ init = PID 1 (all new namespaces)  -- builds the container, runs `body`
+//! ```
+//!
+//! **In the supervisor** ([`run`], `supervise`):
+//! 1. check the process is single-threaded; validate and canonicalise the paths of the
+//!    [`Config`]; compile the seccomp filters;
+//! 2. sweep `pvm-*` cgroup directories left by dead runs, then create this run's cgroups
+//!    (`memory` with swap disabled, `pids`), in the v1 or v2 hierarchy that holds each
+//!    controller for this process (hybrid systems mix both). When that is not allowed, print
+//!    which fallback limits are in force instead ([`LimitsReport`]);
+//! 3. flush stdio and fork the shim.
+//!
+//! **In the shim** (`shim`):
+//! 4. `PR_SET_PDEATHSIG(SIGKILL)` and check the supervisor is still its parent;
+//! 5. write itself into the cgroups, so everything it forks is inside them (on v1 through the
+//!    `tasks` file: for a single-threaded process it is equivalent to `cgroup.procs` and skips
+//!    an RCU grace period that costs 6-15 ms per run); the pids limit is set one higher to
+//!    leave the configured number to the program;
+//! 6. `unshare(CLONE_NEWUSER)`; deny `setgroups`; map the caller's uid and gid to 0 (a single
+//!    line each, which an unprivileged process may write); `unshare(CLONE_NEWPID)`;
+//! 7. fork init, which becomes PID 1 of the new PID namespace; tell the supervisor its host
+//!    pid; close everything else and wait for it, relaying its status and CPU time (and
+//!    killing it when the supervisor sends SIGUSR1).
+//!
+//! **In init** (`container`, `namespaces`, `mounts`, `limits`, `init`, `privs`, `seccomp`):
+//! 8. `PR_SET_PDEATHSIG(SIGKILL)`, then check the shim did not die before that;
+//! 9. `unshare` mount, network, UTS, IPC and (where the kernel has it) cgroup namespaces;
+//!    hostname `pvm`; bring `lo` up (the only interface: no route out);
+//! 10. make `/` private, `pivot_root` into a staging tmpfs (host root at `/oldroot`), build
+//!     the new root on a tmpfs: `/dev/{null,zero,random,urandom}` bind-mounted read-only,
+//!     a private size-capped `/tmp`, a fresh `/proc` (of the new PID namespace) with `/proc/sys`,
+//!     `sysrq-trigger`, `bus`, `fs`, `irq` read-only and `kcore`, `keys`, `timer_list`, ...
+//!     masked, the program directory read-only at its own path and the `--allow-read` /
+//!     `--allow-write` paths; `pivot_root(".", ".")`, detach the old root, remount `/`
+//!     read-only. Nothing else of the host is reachable;
+//! 11. `setsid` (new session, no controlling terminal: TIOCSTI cannot reach the caller's
+//!     terminal); chdir to the caller's directory if visible, else `/`;
+//! 12. rlimits (core 0, open files, file size, CPU time; `RLIMIT_AS`/`RLIMIT_NPROC` as
+//!     fallbacks); default-action handlers for signals the kernel would not deliver to a PID 1;
+//!     restore the caller's signal mask;
+//! 13. not dumpable; close every inherited descriptor except 0, 1, 2;
+//! 14. lock securebits; clear the bounding, ambient, inheritable, effective and permitted
+//!     capability sets; `PR_SET_NO_NEW_PRIVS`;
+//! 15. install the seccomp filter **last**: an allowlist for a Rust program (with
+//!     `PROT_EXEC` for the JIT), `EPERM` for everything else (ptrace, mount, unshare, setns,
+//!     bpf, io_uring, keyctl, `clone` with namespace flags, `ioctl(TIOCSTI)`, ...), `ENOSYS` for
+//!     `clone3` so libc falls back to the inspectable `clone`;
+//! 16. close the message pipe (the supervisor now knows setup succeeded) and call `body`; its
+//!     return value is the exit status. A panic that unwinds out of `body` gives 101.
+//!
+//! **Back in the supervisor:**
+//! 17. wait for the shim's messages while enforcing `--timeout` (and, without a memory cgroup,
+//!     sampling the container's resident memory); on a limit, ask the shim to SIGKILL init,
+//!     which takes every process of the PID namespace with it;
+//! 18. reap the shim (init is reaped by the shim, so no process is left), read the cgroups'
+//!     OOM-kill and pids counters, remove the cgroup directories; mounts need no cleanup, they
+//!     lived in a mount namespace that died with init;
+//! 19. print `error: memory limit exceeded (1 GiB)` or `error: time limit exceeded (5 s)`
+//!     when a limit stopped the program and return 137 or 124; otherwise the program's exit
+//!     status, or 128 + signal for a death by signal.
+//!
+//! ## Nothing left behind
+//!
+//! * processes: init is PID 1 of its namespace, so the kernel kills every process in it when
+//!   init exits; init and the shim both have `PR_SET_PDEATHSIG(SIGKILL)`, so a SIGKILL of the
+//!   supervisor takes the whole container down;
+//! * mounts: only ever made in the container's private mount namespace;
+//! * cgroups: removed by the supervisor; if it was killed with SIGKILL, the next `pvm run`
+//!   removes the directory (names carry the owner's pid and start time).
+//!
+//! ## Known limits of the design
+//!
+//! * `RLIMIT_CPU` is per process (the VM is one process; children get their own budget).
+//! * The fallback memory watchdog samples every 10 ms and sums resident memory per process
+//!   (pages shared after `fork` count twice): a fast allocator can overshoot by what it
+//!   touches in 10 ms, and an allocation beyond the `RLIMIT_AS` fence makes the program abort
+//!   (status 134) rather than report the memory limit.
+//! * cgroup v2 needs a delegated subtree for unprivileged users (`systemd-run --user --scope
+//!   -p Delegate=yes`); otherwise the fallbacks apply and are reported.
+//! * `execve` is denied and the container holds no programs; 32-bit (`int 0x80`) system
+//!   calls kill the process (seccomp architecture check), x32 ones fail with `EPERM`.
+//! * Nothing of the host's `/etc`, `/usr`, `/sys` is visible unless bound with `--allow-read`.
+//!
+//! ## Limits and their fallbacks
+//!
+//! With cgroups (root, or a delegated cgroup v2 subtree) memory and processes are limited for
+//! the whole container. Without them, memory is watched by the supervisor (sum of resident
+//! memory, every 10 ms) with a per-process `RLIMIT_AS` fence of twice the limit, and processes
+//! are limited by `RLIMIT_NPROC`, which the kernel counts per user namespace (not enforced for
+//! uid 0). [`Config::describe_limits`] reports exactly which mechanism is in force.
+
+mod cgroups;
+mod config;
+mod container;
+mod error;
+mod init;
+mod limits;
+mod mounts;
+mod namespaces;
+mod plan;
+mod privs;
+mod seccomp;
+mod shim;
+mod size;
+mod supervise;
+mod sys;
+mod watchdog;
+mod wire;
+
+pub use cgroups::CgroupVersion;
+pub use config::Config;
+pub use error::SandboxError;
+pub use limits::{fallback_address_space, LimitEntry, LimitsReport};
+pub use namespaces::HOSTNAME;
+pub use seccomp::{CLONE_NS_FLAGS, DENIED as DENIED_SYSCALLS, DENIED_IOCTLS};
+pub use size::{format_size, size_parse, SizeError};
+pub use supervise::{EXIT_MEMORY, EXIT_TIME};
+
+/// Run `body` inside a fresh container and return the exit status to use.
+///
+/// Must be called while the process is still single-threaded (before any thread is spawned).
+/// Forks; the child enters the container (all namespaces, `pivot_root`, limits, capabilities
+/// dropped, no_new_privs, descriptors but 0/1/2 closed, seccomp last) and runs `body`, whose
+/// return value is its exit status. The parent waits (enforcing `cfg.timeout`, forwarding
+/// nothing), reports a limit that was hit with one line on stderr
+/// (`error: memory limit exceeded (1 GiB)`, `error: time limit exceeded (5 s)`), cleans up and
+/// returns 137 for memory, 124 for time, 128 + signal for a death by signal, and the program's
+/// status otherwise.
+///
+/// `body` runs in the child only, after every file descriptor the caller opened was closed:
+/// read what the program needs into memory first, or open it inside (the program directory is
+/// visible at the same path). Environment variables are kept. The working directory is kept
+/// when it is the program directory or an `--allow-*` path (or inside one), else it is `/`.
+///
+/// If this process receives SIGINT, SIGTERM, SIGHUP or SIGQUIT while it waits, the container is
+/// killed and cleaned up, then the signal is raised again with the caller's disposition (so
+/// by default the caller dies of it, as it would have without the sandbox).
+pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxError> {
+    let threads = sys::thread_count().map_err(|e| SandboxError::setup("reading /proc/self/status", e))?;
+    if threads != 1 {
+        return Err(SandboxError::Threaded { threads });
+    }
+    let binds = cfg.binds()?;
+    let filters = seccomp::build()?;
+    // SAFETY: geteuid/getegid cannot fail.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    // +1: the shim lives in the cgroup too.
+    let (cgroups, mem, pids) = cgroups::Cgroups::create(cfg.memory, cfg.pids.saturating_add(1));
+    let report = LimitsReport::build(cfg, &mem, &pids, uid);
+    if !cfg.quiet_fallback {
+        if let Some(w) = report.fallback_warning() {
+            eprintln!("{w}");
+        }
+    }
+    let orig_mask = sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[])).map_err(|e| SandboxError::setup("reading the signal mask", e))?;
+    let plan = plan::ChildPlan {
+        cwd: std::env::current_dir()
+            .ok()
+            .filter(|d| binds.iter().any(|b| d.starts_with(&b.path))),
+        parent_pid: sys::getpid(),
+        uid,
+        gid,
+        cgroup_procs: cgroups.procs_files(),
+        mounts: mounts::MountPlan {
+            binds,
+            tmp_size: cfg.tmp_size,
+            legacy_remount: cfg.legacy_remount,
+        },
+        rlimits: limits::rlimit_plan(cfg, mem.is_ok(), pids.is_ok()),
+        orig_mask,
+        filters,
+    };
+    let watchdog = mem.is_err().then_some(cfg.memory);
+    supervise::launch(cfg, &plan, cgroups, watchdog, body)
+}

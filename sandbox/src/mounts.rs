@@ -1,0 +1,368 @@
+//! The container's filesystem: a fresh tmpfs root holding only the program directory
+//! (read-only), the `--allow-read`/`--allow-write` paths, a size-capped `/tmp`, four device
+//! nodes and a fresh, hardened `/proc`; entered with `pivot_root` (never `chroot`), after which
+//! the old root is detached.
+//!
+//! Order (all inside the container's own mount namespace, after `/` was made private):
+//!
+//! 1. mount a small staging tmpfs over the host's `/tmp` and `pivot_root` into it, with the
+//!    host root at `/oldroot` (the bubblewrap trick: the host's real `/tmp` becomes visible
+//!    again at `/oldroot/tmp`, so programs under `/tmp` can still be bound);
+//! 2. mount the container root tmpfs at `/newroot`, then `/newroot/dev` (bind-mounted
+//!    null/zero/random/urandom, read-only mounts), `/newroot/tmp`, `/newroot/proc`
+//!    (with `/proc/sys`, `sysrq-trigger`, `bus`, `fs`, `irq` read-only and `kcore`, `keys`,
+//!    `timer_list`, ... masked);
+//! 3. bind the host paths, parents before children, each immediately made read-only (or only
+//!    nosuid+nodev for `--allow-write`) recursively;
+//! 4. `pivot_root(".", ".")` inside `/newroot` and detach the stacked old root, so nothing of
+//!    the host stays reachable; remount `/` read-only.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{symlink, DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use crate::sys::{self, cvt_long};
+use crate::wire::{ChildError, Ctx};
+
+/// A host path bound into the container at the same absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bind {
+    pub path: PathBuf,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MountPlan {
+    /// Canonical host paths, sorted so that parents come before children.
+    pub binds: Vec<Bind>,
+    pub tmp_size: u64,
+    /// Use per-mount MS_REMOUNT instead of mount_setattr(2) (as on kernels before 5.12).
+    pub legacy_remount: bool,
+}
+
+/// Device nodes bound from the host's /dev.
+pub(crate) const DEVICES: [&str; 4] = ["null", "zero", "random", "urandom"];
+const STAGE: &str = "/tmp";
+const PROC_READ_ONLY: [&str; 5] = ["sys", "sysrq-trigger", "bus", "fs", "irq"];
+const PROC_MASKED_FILES: [&str; 5] = ["kcore", "keys", "timer_list", "sched_debug", "latency_stats"];
+const PROC_MASKED_DIRS: [&str; 3] = ["acpi", "scsi", "asound"];
+
+const MOUNT_ATTR_RDONLY: u64 = 0x1;
+const MOUNT_ATTR_NOSUID: u64 = 0x2;
+const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+fn mnt(src: Option<&str>, target: &Path, fstype: Option<&str>, flags: MsFlags, data: Option<&str>) -> nix::Result<()> {
+    mount(src, target, fstype, flags, data)
+}
+
+/// Build the container root and pivot into it (see the module docs for the order).
+pub(crate) fn build_root(plan: &MountPlan) -> Result<(), ChildError> {
+    mnt(None, Path::new("/"), None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)
+        .ctx("making the mount tree private (mount --make-rprivate /)")?;
+
+    // 1. staging root
+    let stage = Path::new(STAGE);
+    if !stage.is_dir() {
+        return Err(ChildError::new(
+            "staging the container root",
+            "the host has no /tmp directory to mount the staging tmpfs on",
+        ));
+    }
+    mnt(
+        Some("pvm-stage"),
+        stage,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0700,size=64k"),
+    )
+    .ctx("mounting the staging tmpfs")?;
+    for d in ["newroot", "oldroot"] {
+        fs::create_dir(stage.join(d)).ctx("creating staging directories")?;
+    }
+    nix::unistd::pivot_root(stage, &stage.join("oldroot")).ctx("pivot_root into the staging tmpfs")?;
+    nix::unistd::chdir("/").ctx("chdir /")?;
+
+    // 2. container root, /dev, /tmp, /proc
+    let root = Path::new("/newroot");
+    mnt(
+        Some("pvm-root"),
+        root,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0755,size=1m,nr_inodes=4096"),
+    )
+    .ctx("mounting the container root tmpfs")?;
+    make_dev(root)?;
+    make_tmp(root, plan.tmp_size)?;
+    make_proc(root)?;
+
+    // 3. host paths
+    for b in &plan.binds {
+        bind_host_path(root, b, plan.legacy_remount)?;
+    }
+    remount_flags(&root.join("dev"), MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC).ctx("making /dev read-only")?;
+
+    // 4. switch roots and drop the old one
+    nix::unistd::chdir(root).ctx("chdir /newroot")?;
+    nix::unistd::pivot_root(".", ".").ctx("pivot_root into the container root")?;
+    umount2(".", MntFlags::MNT_DETACH).ctx("unmounting the old root")?;
+    nix::unistd::chdir("/").ctx("chdir /")?;
+    remount_flags(Path::new("/"), MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV).ctx("making / read-only")?;
+    Ok(())
+}
+
+/// MS_REMOUNT|MS_BIND of a single mount with `flags` (atime flags are kept by the kernel).
+fn remount_flags(target: &Path, flags: MsFlags) -> nix::Result<()> {
+    mnt(None, target, None, MsFlags::MS_REMOUNT | MsFlags::MS_BIND | flags, None)
+}
+
+fn make_dev(root: &Path) -> Result<(), ChildError> {
+    let dev = root.join("dev");
+    fs::create_dir(&dev).ctx("creating /dev")?;
+    mnt(
+        Some("pvm-dev"),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=0755,size=64k,nr_inodes=64"),
+    )
+    .ctx("mounting /dev")?;
+    for name in DEVICES {
+        let target = dev.join(name);
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&target)
+            .ctx(format!("creating /dev/{name}"))?;
+        let src = Path::new("/oldroot/dev").join(name);
+        mnt(
+            Some(src.to_str().unwrap_or_default()),
+            &target,
+            None,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .ctx(format!("binding /dev/{name}"))?;
+        // Read-only mount: the device still works, but its host inode cannot be chmod'ed or
+        // chown'ed (which uid 0 of a root-run container could otherwise do).
+        remount_flags(&target, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC)
+            .ctx(format!("making /dev/{name} read-only"))?;
+    }
+    for (link, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        symlink(to, dev.join(link)).ctx(format!("creating /dev/{link}"))?;
+    }
+    Ok(())
+}
+
+fn make_tmp(root: &Path, size: u64) -> Result<(), ChildError> {
+    let tmp = root.join("tmp");
+    fs::create_dir(&tmp).ctx("creating /tmp")?;
+    let inodes = (size / 4096).clamp(1024, 1 << 20);
+    let data = format!("mode=1777,size={size},nr_inodes={inodes}");
+    mnt(
+        Some("pvm-tmp"),
+        &tmp,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(data.as_str()),
+    )
+    .ctx("mounting the private /tmp")?;
+    Ok(())
+}
+
+fn make_proc(root: &Path) -> Result<(), ChildError> {
+    let proc_ = root.join("proc");
+    fs::create_dir(&proc_).ctx("creating /proc")?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mnt(Some("proc"), &proc_, Some("proc"), flags, None::<&str>).ctx("mounting /proc")?;
+    for name in PROC_READ_ONLY {
+        let p = proc_.join(name);
+        if p.symlink_metadata().is_err() {
+            continue;
+        }
+        mnt(
+            Some(p.to_str().unwrap_or_default()),
+            &p,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .ctx(format!("binding /proc/{name}"))?;
+        remount_flags(&p, flags | MsFlags::MS_RDONLY).ctx(format!("making /proc/{name} read-only"))?;
+    }
+    let null = root.join("dev/null");
+    for name in PROC_MASKED_FILES {
+        let p = proc_.join(name);
+        if p.symlink_metadata().map(|m| m.is_file()).unwrap_or(false) {
+            mnt(Some(null.to_str().unwrap_or_default()), &p, None, MsFlags::MS_BIND, None::<&str>).ctx(format!("masking /proc/{name}"))?;
+        }
+    }
+    for name in PROC_MASKED_DIRS {
+        let p = proc_.join(name);
+        if p.is_dir() {
+            mnt(
+                Some("pvm-mask"),
+                &p,
+                Some("tmpfs"),
+                flags | MsFlags::MS_RDONLY,
+                Some("size=4k,nr_inodes=1"),
+            )
+            .ctx(format!("masking /proc/{name}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn bind_host_path(root: &Path, b: &Bind, legacy: bool) -> Result<(), ChildError> {
+    let rel = b.path.strip_prefix("/").unwrap_or(&b.path);
+    let src = Path::new("/oldroot").join(rel);
+    let dst = root.join(rel);
+    let what = if b.writable { "read-write" } else { "read-only" };
+    let step = || format!("binding {} {what}", b.path.display());
+    let meta = fs::metadata(&src).ctx(step())?;
+    if meta.is_dir() {
+        if !dst.is_dir() {
+            fs::DirBuilder::new().recursive(true).mode(0o755).create(&dst).ctx(step())?;
+        }
+    } else {
+        if let Some(parent) = dst.parent() {
+            if !parent.is_dir() {
+                fs::DirBuilder::new().recursive(true).mode(0o755).create(parent).ctx(step())?;
+            }
+        }
+        if dst.symlink_metadata().is_err() {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .open(&dst)
+                .ctx(step())?;
+        }
+    }
+    let src_s = src.to_str().ok_or_else(|| ChildError::new(step(), "path is not valid UTF-8"))?;
+    mnt(Some(src_s), &dst, None, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).ctx(step())?;
+    if legacy {
+        remount_tree_legacy(&dst, !b.writable)
+    } else {
+        match set_attrs_recursive(&dst, !b.writable) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => remount_tree_legacy(&dst, !b.writable),
+            r => r,
+        }
+    }
+    .map_err(|e| {
+        let hint = if b.writable && e.raw_os_error() == Some(libc::EPERM) {
+            " (is it on a read-only host mount?)"
+        } else {
+            ""
+        };
+        ChildError::new(step(), format!("{e}{hint}"))
+    })
+}
+
+/// mount_setattr(2) (Linux 5.12+): set nosuid+nodev (and read-only) on the bind and every mount
+/// below it, in one call.
+fn set_attrs_recursive(target: &Path, read_only: bool) -> io::Result<()> {
+    let c = sys::cstring(target)?;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | if read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: c is a NUL-terminated path and attr a correctly laid out struct mount_attr whose
+    // size is passed along.
+    cvt_long(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            (libc::AT_RECURSIVE | libc::AT_SYMLINK_NOFOLLOW) as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(drop)
+}
+
+/// Fallback for kernels without mount_setattr: remount the bind and each mount below it (found
+/// in mountinfo) one by one, keeping the flags the kernel locked when the host's mounts were
+/// copied into this user namespace (ro, nosuid, nodev, noexec).
+fn remount_tree_legacy(target: &Path, read_only: bool) -> io::Result<()> {
+    let info = fs::read_to_string("/oldroot/proc/self/mountinfo")?;
+    let mut points: Vec<(PathBuf, MsFlags)> = Vec::new();
+    for line in info.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let (Some(mp), Some(opts)) = (fields.get(4), fields.get(5)) else {
+            continue;
+        };
+        let mp = PathBuf::from(unescape_mountinfo(mp));
+        if mp == target || mp.starts_with(target) {
+            let mut keep = MsFlags::empty();
+            for o in opts.split(',') {
+                keep |= match o {
+                    "ro" => MsFlags::MS_RDONLY,
+                    "nosuid" => MsFlags::MS_NOSUID,
+                    "nodev" => MsFlags::MS_NODEV,
+                    "noexec" => MsFlags::MS_NOEXEC,
+                    _ => MsFlags::empty(),
+                };
+            }
+            points.retain(|(p, _)| p != &mp); // the last mount on a mount point is the visible one
+            points.push((mp, keep));
+        }
+    }
+    for (mp, keep) in points {
+        let mut flags = keep | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+        if read_only {
+            flags |= MsFlags::MS_RDONLY;
+        }
+        remount_flags(&mp, flags).map_err(io::Error::from)?;
+    }
+    Ok(())
+}
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo octal.
+pub(crate) fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_unescape() {
+        assert_eq!(unescape_mountinfo("/a\\040b"), "/a b");
+        assert_eq!(unescape_mountinfo("/plain"), "/plain");
+        assert_eq!(unescape_mountinfo("/x\\134y"), "/x\\y");
+    }
+}

@@ -1,0 +1,97 @@
+//! Namespaces: the user and PID namespaces (entered by the shim), then mount, network, UTS,
+//! IPC and cgroup namespaces (entered by the container's init), the uid/gid maps, the
+//! hostname and the loopback interface.
+
+use std::io;
+
+use nix::sched::{unshare, CloneFlags};
+
+use crate::error::{userns_refused_message, KIND_USERNS};
+use crate::sys::{self, cvt};
+use crate::wire::{ChildError, Ctx};
+
+/// Hostname (and NIS domain name) inside the container.
+pub const HOSTNAME: &str = "pvm";
+
+fn userns_error(call: &str, err: io::Error) -> ChildError {
+    ChildError {
+        kind: KIND_USERNS,
+        step: call.to_string(),
+        detail: userns_refused_message(call, &err),
+    }
+}
+
+/// Shim step: create the user namespace, map the invoking uid/gid to root inside it (with
+/// setgroups denied), then create the PID namespace whose first child will be the container.
+pub(crate) fn enter_user_and_pid(outer_uid: u32, outer_gid: u32) -> Result<(), ChildError> {
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| userns_error("unshare(CLONE_NEWUSER)", io::Error::from(e)))?;
+    // An unprivileged process may only write a gid_map after denying setgroups(2); we deny
+    // it in every case so that the container can never drop supplementary groups to gain access.
+    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| map_error("/proc/self/setgroups", e))?;
+    std::fs::write("/proc/self/uid_map", format!("0 {outer_uid} 1\n")).map_err(|e| map_error("/proc/self/uid_map", e))?;
+    std::fs::write("/proc/self/gid_map", format!("0 {outer_gid} 1\n")).map_err(|e| map_error("/proc/self/gid_map", e))?;
+    unshare(CloneFlags::CLONE_NEWPID).ctx("creating the PID namespace (unshare(CLONE_NEWPID))")?;
+    Ok(())
+}
+
+fn map_error(file: &str, e: io::Error) -> ChildError {
+    match e.raw_os_error() {
+        // A user namespace whose root has no capabilities (AppArmor's
+        // apparmor_restrict_unprivileged_userns, some LSMs) fails exactly here.
+        Some(libc::EPERM) | Some(libc::EACCES) => userns_error(&format!("writing {file}"), e),
+        _ => ChildError::new(format!("writing {file}"), e),
+    }
+}
+
+/// Container step: the namespaces that apply to the calling process itself. Returns whether a
+/// cgroup namespace was created (kernels without CONFIG_CGROUPS lack it).
+pub(crate) fn enter_rest() -> Result<bool, ChildError> {
+    let base = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
+    let have_cgroupns = std::path::Path::new("/proc/self/ns/cgroup").exists();
+    if have_cgroupns {
+        unshare(base | CloneFlags::CLONE_NEWCGROUP).ctx("creating mount, network, UTS, IPC and cgroup namespaces")?;
+    } else {
+        unshare(base).ctx("creating mount, network, UTS and IPC namespaces")?;
+    }
+    Ok(have_cgroupns)
+}
+
+/// Set the hostname and NIS domain name of the new UTS namespace.
+pub(crate) fn set_hostname() -> Result<(), ChildError> {
+    nix::unistd::sethostname(HOSTNAME).ctx("setting the hostname")?;
+    let domain = b"(none)";
+    // SAFETY: domain is a valid buffer of domain.len() bytes.
+    cvt(unsafe { libc::setdomainname(domain.as_ptr().cast(), domain.len()) }).ctx("setting the domain name")?;
+    Ok(())
+}
+
+#[repr(C)]
+struct IfReqFlags {
+    name: [libc::c_char; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _pad: [u8; 22],
+}
+
+/// Bring up `lo` in the new network namespace (the only interface it has).
+pub(crate) fn loopback_up() -> Result<(), ChildError> {
+    // SAFETY: plain socket(2) call.
+    let fd =
+        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) }).ctx("opening a socket to configure lo")?;
+    let mut req = IfReqFlags {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        _pad: [0; 22],
+    };
+    req.name[0] = b'l' as libc::c_char;
+    req.name[1] = b'o' as libc::c_char;
+    // SAFETY: req is a properly sized struct ifreq (name + flags union member).
+    let r = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut req) });
+    let r = r.and_then(|_| {
+        req.flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        // SAFETY: as above.
+        cvt(unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &req) })
+    });
+    sys::close(fd);
+    r.ctx("bringing up the loopback interface")?;
+    Ok(())
+}

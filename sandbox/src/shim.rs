@@ -1,0 +1,85 @@
+//! The shim: the first child of the supervising parent. It joins the cgroups, creates the user
+//! namespace (mapping the caller's uid/gid to root) and the PID namespace, forks the container's
+//! init (PID 1), reports its host pid, then only waits: it relays init's exit status and CPU time
+//! to the parent, and kills init when the parent asks (SIGUSR1). It stays in the host's mount,
+//! network and PID namespaces, so it never sees the container's filesystem.
+//!
+//! If the parent dies, the shim gets SIGKILL (PR_SET_PDEATHSIG); then init gets SIGKILL for
+//! the same reason, and with init the kernel kills every process of the PID namespace.
+
+use std::os::fd::RawFd;
+
+use crate::plan::ChildPlan;
+use crate::sys;
+use crate::wire::{self, ChildError, Msg};
+
+/// Exit code of a child whose setup failed (the parent reports the error message instead).
+pub(crate) const SETUP_FAILED: i32 = 127;
+
+pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> ! {
+    if sys::set_pdeathsig(libc::SIGKILL).is_err() || nix::unistd::getppid().as_raw() != plan.parent_pid {
+        sys::exit_now(SETUP_FAILED);
+    }
+    let init = match prepare(plan) {
+        Ok(()) => spawn_init(plan, msg, body),
+        Err(e) => Err(e),
+    };
+    match init {
+        Ok(pid) => wait_loop(msg, pid),
+        Err(e) => {
+            e.send(msg);
+            sys::exit_now(SETUP_FAILED)
+        }
+    }
+}
+
+fn prepare(plan: &ChildPlan) -> Result<(), ChildError> {
+    for procs in &plan.cgroup_procs {
+        std::fs::write(procs, "0").map_err(|e| ChildError::new(format!("joining the cgroup {}", procs.display()), e))?;
+    }
+    crate::namespaces::enter_user_and_pid(plan.uid, plan.gid)
+}
+
+fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Result<libc::pid_t, ChildError> {
+    // The container learns that the shim died before it could set its own PDEATHSIG through
+    // this pipe: the shim holds the only write end.
+    let (life_rd, life_wr) = sys::pipe().map_err(|e| ChildError::new("creating a pipe", e))?;
+    // Block SIGCHLD/SIGUSR1 before forking so that neither can be lost before sigwaitinfo.
+    sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1])).map_err(|e| ChildError::new("blocking signals", e))?;
+    // SAFETY: the shim is single-threaded (forked from a single-threaded parent).
+    let pid = unsafe { sys::fork() }.map_err(|e| ChildError::new("forking the container's init", e))?;
+    if pid == 0 {
+        sys::close(life_wr);
+        crate::container::main(plan, msg, life_rd, body);
+    }
+    sys::close(life_rd);
+    wire::send(msg, &Msg::ContainerPid(pid));
+    sys::close_fds_except(&[msg, life_wr]);
+    Ok(pid)
+}
+
+fn wait_loop(msg: RawFd, init: libc::pid_t) -> ! {
+    let set = sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1]);
+    loop {
+        // SAFETY: set is a valid sigset_t; a null siginfo pointer is allowed.
+        let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        if sig == libc::SIGUSR1 {
+            // SAFETY: init is our own unreaped child, so its pid cannot have been reused.
+            unsafe { libc::kill(init, libc::SIGKILL) };
+        }
+        let mut status = 0;
+        // SAFETY: rusage is plain data filled in by wait4.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: status and ru are valid out-pointers.
+        let r = unsafe { libc::wait4(init, &mut status, libc::WNOHANG, &mut ru) };
+        if r == init {
+            let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+            let cpu_micros = micros(ru.ru_utime) + micros(ru.ru_stime);
+            wire::send(msg, &Msg::Exit { status, cpu_micros });
+            sys::exit_now(0);
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
+            sys::exit_now(SETUP_FAILED);
+        }
+    }
+}
