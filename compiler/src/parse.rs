@@ -19,7 +19,7 @@ lalrpop_util::lalrpop_mod!(
 );
 
 /// Copies a vector into the arena.
-pub(crate) fn slice<'a, T>(arena: &'a Bump, v: Vec<T>) -> &'a [T] {
+pub(crate) fn slice<T>(arena: &Bump, v: Vec<T>) -> &[T] {
     arena.alloc_slice_fill_iter(v)
 }
 

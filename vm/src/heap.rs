@@ -409,7 +409,8 @@ impl Heap {
             Kind::Closure => {
                 let c = h as *mut ClosureObj;
                 let func = (*h).aux as usize;
-                let n = (&(*c).caps).len();
+                let caps = &(*c).caps;
+                let n = caps.len();
                 for i in 0..n {
                     if self.layouts.capture_refs.get(func).and_then(|v| v.get(i)).copied().unwrap_or(false) {
                         let v = (&(*c).caps)[i];

@@ -208,7 +208,8 @@ impl Vm {
     }
 
     /// The dispatch loop. Returns `Ok` when the entry function returns.
-    #[allow(clippy::too_many_lines)]
+    // `!(a < b)` is deliberate for floats: it is true for NaN, unlike `a >= b`.
+    #[allow(clippy::too_many_lines, clippy::neg_cmp_op_on_partial_ord)]
     fn exec<const INSTR: bool>(&mut self, st: &mut State, depth0: usize) -> Result<(), Trap> {
         let stack = self.stack.as_mut_ptr();
         let mut func = st.func;
@@ -443,7 +444,7 @@ impl Vm {
                     Instr::FloatToInt { dst, a } => {
                         let x = rf!(a);
                         // i64 covers [-2^63, 2^63); NaN fails both comparisons.
-                        if !(x >= -9_223_372_036_854_775_808.0 && x < 9_223_372_036_854_775_808.0) {
+                        if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
                             err!("invalid conversion: {} does not fit in an int", crate::format::float(x));
                         }
                         set_i!(dst, x as i64);
@@ -574,7 +575,8 @@ impl Vm {
                         let src = regs.add(args as usize);
                         enter!(f, dst);
                         std::ptr::copy_nonoverlapping(src, regs, np);
-                        std::ptr::copy_nonoverlapping((&(*c).caps).as_ptr(), regs.add(np), nc);
+                        let caps = &(*c).caps;
+                        std::ptr::copy_nonoverlapping(caps.as_ptr(), regs.add(np), nc);
                         std::ptr::write_bytes(regs.add(np + nc), 0, nregs - np - nc);
                     }
                     Instr::CallNative { dst, native, args } => {

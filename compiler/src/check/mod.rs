@@ -653,7 +653,7 @@ impl<'a> Checker<'a, '_> {
                 None
             }
             None => {
-                if program.files.first().is_some() {
+                if !program.files.is_empty() {
                     self.error(0, Span::default(), "the program has no `fn main()`");
                 }
                 None
