@@ -73,6 +73,7 @@ pub fn instruction(m: &Module, ins: &Instr) -> String {
     let mut notes = Vec::new();
     for ((_, kind), (_, v)) in info.operands.iter().zip(ins.operands()) {
         parts.push(match kind {
+            OperandKind::Reg if v == u16::MAX as i64 => "_".to_string(),
             OperandKind::Reg => format!("r{v}"),
             OperandKind::Const => {
                 match m.consts.get(v as usize) {

@@ -17,7 +17,7 @@
 //! +--------+--------------+--------------+-----
 //! | opcode | operand 0    | operand 1    | ...
 //! +--------+--------------+--------------+-----
-//!            r/f/c/t/m/n: 2 bytes (u16)   k/g/l: 4 bytes (u32)   i: 4 bytes (i32)
+//!            r/f/c/t/m/x/n: 2 bytes (u16)  k/g/l: 4 bytes (u32)  i: 4 bytes (i32)
 //! ```
 //!
 //! ## Operand kinds
