@@ -4,7 +4,7 @@
 //! compiler passes the type of the value to `ToStr`, and arrays and maps
 //! carry their own type id for their elements.
 
-use crate::heap::{field_ptr, str_ref, ArrayObj, Header, Kind, MapData, MapObj, Obj, StrObj};
+use crate::heap::{str_ref, ArrayObj, Header, Kind, MapData, MapObj, StrObj};
 use pvm_compiler::bytecode::{Module, Type, TypeId};
 use std::fmt::Write as _;
 
@@ -108,7 +108,6 @@ pub fn value(m: &Module, ty: TypeId, v: u64, nested: bool, depth: u32, out: &mut
             let class = if h.kind == Kind::Object { h.aux as usize } else { usize::MAX };
             let name = m.classes.get(class).map(|c| c.name.as_str()).unwrap_or("object");
             let _ = write!(out, "<{name}>");
-            let _ = field_ptr as unsafe fn(*mut Obj, usize) -> *mut u64;
         }
         Type::Func(..) => out.push_str("<fn>"),
         Type::Cell(inner) => {

@@ -111,7 +111,7 @@ pub struct CellObj {
 /// Which slots of each kind of object are references; built from the module.
 #[derive(Default)]
 pub struct Layouts {
-    /// By type id: for `[T]`, whether T is a reference; for `{K: V}`, whether V is.
+    /// By type id: for `[T]` and cells of `T`, whether T is a reference; for `{K: V}`, whether V is.
     pub elem_is_ref: Vec<bool>,
     /// By type id: for maps, whether the key is a `str`.
     pub key_is_str: Vec<bool>,
@@ -210,7 +210,14 @@ impl Heap {
     }
 
     pub fn alloc_str(&mut self, s: &str) -> *mut StrObj {
-        let layout = str_layout(s.len());
+        self.alloc_str_parts(&[s.as_bytes()])
+    }
+
+    /// A string made of the concatenation of `parts`, which must together be
+    /// UTF-8 (each part is, for `+` on two strings), written in place.
+    pub fn alloc_str_parts(&mut self, parts: &[&[u8]]) -> *mut StrObj {
+        let len = parts.iter().map(|p| p.len()).sum();
+        let layout = str_layout(len);
         // SAFETY: the layout has non-zero size (the header); the memory is
         // fully initialised before it is linked.
         unsafe {
@@ -227,10 +234,14 @@ impl Heap {
                         marked: false,
                         aux: 0,
                     },
-                    len: s.len(),
+                    len,
                 },
             );
-            ptr::copy_nonoverlapping(s.as_ptr(), (p as *mut u8).add(std::mem::size_of::<StrObj>()), s.len());
+            let mut at = (p as *mut u8).add(std::mem::size_of::<StrObj>());
+            for part in parts {
+                ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
+                at = at.add(part.len());
+            }
             self.link(p as *mut Header, layout.size());
             p
         }
@@ -381,19 +392,20 @@ impl Heap {
             Kind::Map => {
                 let m = h as *mut MapObj;
                 let vref = self.layouts.elem_is_ref.get((*h).aux as usize).copied().unwrap_or(false);
+                // `m` is a raw pointer, so iterating its map does not borrow `self`.
                 match &(*m).data {
                     MapData::Int(map) => {
                         if vref {
-                            let vals: Vec<u64> = map.values().copied().collect();
-                            vals.into_iter().for_each(|v| self.mark(v));
+                            map.values().for_each(|&v| self.mark(v));
                         }
                     }
                     MapData::Str(map) => {
-                        let mut slots: Vec<u64> = map.keys().map(|k| k.0 as u64).collect();
-                        if vref {
-                            slots.extend(map.values().copied());
+                        for (k, &v) in map {
+                            self.mark(k.0 as u64);
+                            if vref {
+                                self.mark(v);
+                            }
                         }
-                        slots.into_iter().for_each(|v| self.mark(v));
                     }
                 }
             }

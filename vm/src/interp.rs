@@ -171,31 +171,29 @@ impl Vm {
     /// Marks every root and collects. `func`/`base` describe the running frame.
     fn collect(&mut self, func: usize, base: usize) {
         let started = Instant::now();
-        for i in 0..self.global_refs.len() {
-            let v = self.globals[self.global_refs[i]];
-            self.heap.mark(v);
+        let Vm {
+            heap,
+            globals,
+            global_refs,
+            permanent,
+            frames,
+            funcs,
+            stack,
+            ..
+        } = self;
+        for &g in global_refs.iter() {
+            heap.mark(globals[g]);
         }
-        for (i, c) in self.module.consts.iter().enumerate() {
-            if matches!(c, pvm_compiler::bytecode::Const::Str(_)) {
-                self.heap.mark(self.consts[i]);
+        for &v in permanent.iter() {
+            heap.mark(v);
+        }
+        let running = frames.iter().map(|f| (f.func as usize, f.base as usize)).chain([(func, base)]);
+        for (f, b) in running {
+            for &r in funcs[f].ref_regs.iter() {
+                heap.mark(stack[b + r as usize]);
             }
         }
-        for &c in &self.static_closures {
-            self.heap.mark(c);
-        }
-        let frames: Vec<(usize, usize)> = self
-            .frames
-            .iter()
-            .map(|f| (f.func as usize, f.base as usize))
-            .chain([(func, base)])
-            .collect();
-        for (f, b) in frames {
-            for &r in self.funcs[f].ref_regs.iter() {
-                let v = self.stack[b + r as usize];
-                self.heap.mark(v);
-            }
-        }
-        self.heap.finish_collection(started);
+        heap.finish_collection(started);
     }
 
     fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
@@ -300,6 +298,42 @@ impl Vm {
                 nregs = cf.nregs;
                 code = cf.code.as_ptr();
                 regs = stack.add(base);
+            }};
+        }
+        // Enters `callee` with its arguments copied from R[args..] and the
+        // rest of its frame zeroed.
+        macro_rules! call {
+            ($callee:expr, $dst:expr, $args:expr) => {{
+                let np = self.funcs[$callee as usize].nparams;
+                let src = regs.add($args as usize);
+                enter!($callee, $dst);
+                std::ptr::copy_nonoverlapping(src, regs, np);
+                std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+            }};
+        }
+        // Drops the running frame's handlers and returns to its caller, whose
+        // frame it yields; leaves the loop when the entry function returns.
+        macro_rules! leave {
+            () => {{
+                while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
+                    self.handlers.pop();
+                }
+                if self.frames.len() == depth0 {
+                    return Ok(());
+                }
+                let fr = self.frames.pop().unwrap_or(Frame {
+                    func: 0,
+                    pc: 0,
+                    base: 0,
+                    dst: 0,
+                });
+                func = fr.func as usize;
+                pc = fr.pc as usize;
+                base = fr.base as usize;
+                nregs = self.funcs[func].nregs;
+                code = self.funcs[func].code.as_ptr();
+                regs = stack.add(base);
+                fr
             }};
         }
         macro_rules! str_of {
@@ -417,11 +451,7 @@ impl Vm {
                     Instr::Concat { dst, a, b } => {
                         let x = str_of!(r!(a));
                         let y = str_of!(r!(b));
-                        let mut s = String::with_capacity(x.len() + y.len());
-                        // SAFETY: both are UTF-8 strings.
-                        s.push_str(std::str::from_utf8_unchecked(x));
-                        s.push_str(std::str::from_utf8_unchecked(y));
-                        r!(dst) = self.heap.alloc_str(&s) as u64;
+                        r!(dst) = self.heap.alloc_str_parts(&[x, y]) as u64;
                         safepoint!();
                     }
                     Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } => {
@@ -533,22 +563,12 @@ impl Vm {
                         }
                     }
 
-                    Instr::Call { dst, func: f, args } => {
-                        let np = self.funcs[f as usize].nparams;
-                        let src = regs.add(args as usize);
-                        enter!(f, dst);
-                        std::ptr::copy_nonoverlapping(src, regs, np);
-                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
-                    }
+                    Instr::Call { dst, func: f, args } => call!(f, dst, args),
                     Instr::CallMethod { dst, func: f, args } => {
                         if r!(args) == 0 {
                             throw!(nil());
                         }
-                        let np = self.funcs[f as usize].nparams;
-                        let src = regs.add(args as usize);
-                        enter!(f, dst);
-                        std::ptr::copy_nonoverlapping(src, regs, np);
-                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                        call!(f, dst, args);
                     }
                     Instr::CallIface { dst, slot, args } => {
                         let recv = r!(args);
@@ -557,11 +577,7 @@ impl Vm {
                         }
                         let class = (*(recv as *const Header)).aux as usize;
                         let f = *self.vtable.get_unchecked(class * self.slots + slot as usize);
-                        let np = self.funcs[f as usize].nparams;
-                        let src = regs.add(args as usize);
-                        enter!(f, dst);
-                        std::ptr::copy_nonoverlapping(src, regs, np);
-                        std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                        call!(f, dst, args);
                     }
                     Instr::CallClosure { dst, clo, args } => {
                         let c = r!(clo);
@@ -587,11 +603,7 @@ impl Vm {
                         save!();
                         match f(self, &a[..n]) {
                             Ok(v) => {
-                                let is_void = matches!(
-                                    self.module.natives.get(native as usize).and_then(|i| self.module.types.get(i.sig as usize)),
-                                    Some(Type::Func(_, r)) if matches!(self.module.types.get(*r as usize), Some(Type::Void))
-                                );
-                                if !is_void {
+                                if *self.native_returns.get_unchecked(native as usize) {
                                     r!(dst) = v;
                                 }
                             }
@@ -601,45 +613,11 @@ impl Vm {
                     }
                     Instr::Ret { src } => {
                         let v = r!(src);
-                        while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
-                            self.handlers.pop();
-                        }
-                        if self.frames.len() == depth0 {
-                            return Ok(());
-                        }
-                        let fr = self.frames.pop().unwrap_or(Frame {
-                            func: 0,
-                            pc: 0,
-                            base: 0,
-                            dst: 0,
-                        });
-                        func = fr.func as usize;
-                        pc = fr.pc as usize;
-                        base = fr.base as usize;
-                        nregs = self.funcs[func].nregs;
-                        code = self.funcs[func].code.as_ptr();
-                        regs = stack.add(base);
+                        let fr = leave!();
                         r!(fr.dst) = v;
                     }
                     Instr::RetVoid {} => {
-                        while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
-                            self.handlers.pop();
-                        }
-                        if self.frames.len() == depth0 {
-                            return Ok(());
-                        }
-                        let fr = self.frames.pop().unwrap_or(Frame {
-                            func: 0,
-                            pc: 0,
-                            base: 0,
-                            dst: 0,
-                        });
-                        func = fr.func as usize;
-                        pc = fr.pc as usize;
-                        base = fr.base as usize;
-                        nregs = self.funcs[func].nregs;
-                        code = self.funcs[func].code.as_ptr();
-                        regs = stack.add(base);
+                        leave!();
                     }
                     Instr::Throw { src } => {
                         let s = str_of!(r!(src));
@@ -838,14 +816,8 @@ impl Vm {
                         safepoint!();
                     }
                     Instr::NewCell { dst, src } => {
-                        let holds_ref = match self.module.functions[func]
-                            .regs
-                            .get(dst as usize)
-                            .and_then(|t| self.module.types.get(*t as usize))
-                        {
-                            Some(Type::Cell(inner)) => self.module.types.get(*inner as usize).map(|t| t.is_ref()).unwrap_or(false),
-                            _ => false,
-                        };
+                        let cell_ty = *self.module.functions[func].regs.get_unchecked(dst as usize);
+                        let holds_ref = *self.heap.layouts.elem_is_ref.get_unchecked(cell_ty as usize);
                         r!(dst) = self.heap.alloc_cell(holds_ref, r!(src)) as u64;
                         safepoint!();
                     }

@@ -159,6 +159,11 @@ pub struct Vm {
     pub(crate) static_closures: Vec<u64>,
     pub(crate) natives: Vec<NativeFn>,
     pub(crate) native_arity: Vec<usize>,
+    /// Whether each native returns a value (to be stored in the call's `dst`).
+    pub(crate) native_returns: Vec<bool>,
+    /// Objects that live as long as the VM: string constants and the values
+    /// of top-level functions. The collector marks them as roots.
+    pub(crate) permanent: Vec<u64>,
     /// `vtable[class * slots + slot]` = method function, or `u32::MAX`.
     pub(crate) vtable: Vec<u32>,
     pub(crate) slots: usize,
@@ -184,6 +189,7 @@ impl Vm {
         verify::verify(&module).map_err(LoadError::Verify)?;
         let mut linked = Vec::new();
         let mut arity = Vec::new();
+        let mut returns = Vec::new();
         for imp in &module.natives {
             let def = natives
                 .by_name
@@ -203,13 +209,14 @@ impl Vm {
             }
             linked.push(def.f);
             arity.push(ps.len());
+            returns.push(def.ret != natives::ValType::Void);
         }
         let m = &module;
         let is_ref = |t: u16| m.types.get(t as usize).map(|t| t.is_ref()).unwrap_or(false);
         let mut layouts = Layouts::default();
         for t in &m.types {
             let (er, ks) = match t {
-                Type::Array(e) => (is_ref(*e), false),
+                Type::Array(e) | Type::Cell(e) => (is_ref(*e), false),
                 Type::Map(k, v) => (is_ref(*v), matches!(m.types.get(*k as usize), Some(Type::Str))),
                 _ => (false, false),
             };
@@ -268,7 +275,7 @@ impl Vm {
         let global_refs = m.globals.iter().enumerate().filter(|(_, g)| is_ref(g.ty)).map(|(i, _)| i).collect();
         let mut heap = Heap::new(config.max_heap, config.gc_stress, layouts);
         // Constants and top-level function values live as long as the VM.
-        let consts = m
+        let consts: Vec<u64> = m
             .consts
             .iter()
             .map(|c| match c {
@@ -277,7 +284,7 @@ impl Vm {
                 Const::Str(s) => heap.alloc_str(s) as u64,
             })
             .collect();
-        let static_closures = m
+        let static_closures: Vec<u64> = m
             .functions
             .iter()
             .enumerate()
@@ -288,6 +295,14 @@ impl Vm {
                     0
                 }
             })
+            .collect();
+        let permanent = m
+            .consts
+            .iter()
+            .zip(&consts)
+            .filter(|(c, _)| matches!(c, Const::Str(_)))
+            .map(|(_, v)| *v)
+            .chain(static_closures.iter().copied().filter(|v| *v != 0))
             .collect();
         let globals = vec![0; m.globals.len()];
         Ok(Vm {
@@ -302,6 +317,8 @@ impl Vm {
             static_closures,
             natives: linked,
             native_arity: arity,
+            native_returns: returns,
+            permanent,
             vtable,
             slots,
             str_array_ty,
@@ -333,14 +350,15 @@ impl Vm {
     // ------------------------------------------------------------ helpers for natives
 
     /// The text of a `str` argument (`nil reference` if nil).
-    pub fn str_arg(&self, v: u64) -> Result<&'static str, Trap> {
+    pub fn str_arg(&self, v: u64) -> Result<&str, Trap> {
         if v == 0 {
             return Err(Trap::Error("nil reference".into()));
         }
         // SAFETY: a verified module only passes strings where a native takes
         // `str`; the string stays alive while the native runs because it is in
         // a register, and collection only happens between instructions. The
-        // 'static lifetime must not escape the native call.
+        // borrow of `self` keeps the text from outliving the call's use of
+        // the VM: a native copies it before allocating.
         Ok(unsafe { heap::str_ref(v as *const heap::StrObj) })
     }
 
