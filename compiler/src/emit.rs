@@ -173,6 +173,8 @@ struct FnEmitter<'m> {
     free: FxHashMap<TypeId, Vec<Reg>>,
     windows: FxHashMap<Vec<TypeId>, Vec<Reg>>,
     var_reg: FxHashMap<VarId, Reg>,
+    /// Variables declared in each open scope, innermost last.
+    scopes: Vec<Vec<VarId>>,
     loops: Vec<Loop>,
     try_depth: u16,
     line: u32,
@@ -191,6 +193,7 @@ impl<'m> FnEmitter<'m> {
             free: FxHashMap::default(),
             windows: FxHashMap::default(),
             var_reg: FxHashMap::default(),
+            scopes: Vec::new(),
             loops: Vec::new(),
             try_depth: 0,
             line: 0,
@@ -202,8 +205,7 @@ impl<'m> FnEmitter<'m> {
         self.name = f.name.clone();
         // Parameters, then captures, in the registers the VM fills on a call.
         for &p in &f.params {
-            let t = self.var_ty(p);
-            let r = self.new_reg(t, false);
+            let r = self.new_reg(self.vars[p as usize].ty, false);
             self.var_reg.insert(p, r);
         }
         for &(_, inner) in &f.captures {
@@ -217,8 +219,6 @@ impl<'m> FnEmitter<'m> {
                 let raw = self.var_reg[&p];
                 let t = self.var_ty(p);
                 let cell = self.new_reg(t, false);
-                // The parameter register keeps its plain type; the variable now lives in `cell`.
-                self.regs[raw as usize] = self.vars[p as usize].ty;
                 self.line = f.end_line;
                 self.emit(Instr::NewCell { dst: cell, src: raw });
                 self.var_reg.insert(p, cell);
@@ -335,21 +335,39 @@ impl<'m> FnEmitter<'m> {
     }
 
     fn block(&mut self, stmts: &[Stmt]) {
-        // Locals declared in this block go back to the free lists at its end.
-        let before: Vec<VarId> = self.var_reg.keys().copied().collect();
+        self.open_scope();
         for s in stmts {
             self.stmt(s);
         }
-        let declared: Vec<(VarId, Reg)> = self
-            .var_reg
-            .iter()
-            .filter(|(v, _)| !before.contains(v))
-            .map(|(v, r)| (*v, *r))
-            .collect();
-        for (v, r) in declared {
-            self.var_reg.remove(&v);
-            self.unpin(r);
+        self.close_scope();
+    }
+
+    fn open_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+
+    /// Ends the innermost scope: its variables' registers go back to the free lists.
+    fn close_scope(&mut self) {
+        for v in self.scopes.pop().unwrap_or_default() {
+            if let Some(r) = self.var_reg.remove(&v) {
+                self.unpin(r);
+            }
         }
+    }
+
+    /// Emits a loop body; `continue` jumps land right after it. Returns the
+    /// loop's pending `break` jumps for the caller to patch.
+    fn loop_body(&mut self, body: &[Stmt]) -> Vec<usize> {
+        self.loops.push(Loop {
+            breaks: vec![],
+            continues: vec![],
+            try_depth: self.try_depth,
+        });
+        self.block(body);
+        let lp = self.loops.pop().expect("pushed above");
+        let cont = self.here();
+        self.patch(&lp.continues, cont);
+        lp.breaks
     }
 
     /// Gives a variable a register. The register is pinned (not a
@@ -360,6 +378,9 @@ impl<'m> FnEmitter<'m> {
         let r = self.temp(t);
         self.pin(r);
         self.var_reg.insert(v, r);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(v);
+        }
         r
     }
 
@@ -419,20 +440,13 @@ impl<'m> FnEmitter<'m> {
                 self.line = c.line;
                 let to_cond = self.emit(Instr::Jmp { target: 0 });
                 let top = self.here();
-                self.loops.push(Loop {
-                    breaks: vec![],
-                    continues: vec![],
-                    try_depth: self.try_depth,
-                });
-                self.block(body);
-                let lp = self.loops.pop().expect("pushed above");
+                let breaks = self.loop_body(body);
                 let cond = self.here();
                 self.patch(&[to_cond], cond);
-                self.patch(&lp.continues, cond);
                 let back = self.cond_jump(c, true);
                 self.patch(&back, top);
                 let exit = self.here();
-                self.patch(&lp.breaks, exit);
+                self.patch(&breaks, exit);
             }
             Stmt::ForRange { var, start, end, body } => {
                 self.line = start.line;
@@ -450,6 +464,7 @@ impl<'m> FnEmitter<'m> {
                 let top = self.here();
                 let v = &self.vars[*var as usize];
                 let alias = !v.assigned && !v.captured;
+                self.open_scope();
                 let vreg = if alias {
                     self.var_reg.insert(*var, ctr);
                     ctr
@@ -463,15 +478,7 @@ impl<'m> FnEmitter<'m> {
                         self.emit(Instr::Move { dst: vreg, src: ctr });
                     }
                 }
-                self.loops.push(Loop {
-                    breaks: vec![],
-                    continues: vec![],
-                    try_depth: self.try_depth,
-                });
-                self.block(body);
-                let lp = self.loops.pop().expect("pushed above");
-                let cont = self.here();
-                self.patch(&lp.continues, cont);
+                let breaks = self.loop_body(body);
                 self.line = start.line;
                 self.emit(Instr::ForLoop {
                     ctr,
@@ -479,12 +486,10 @@ impl<'m> FnEmitter<'m> {
                     target: top as u32,
                 });
                 let exit = self.here();
-                self.patch(&lp.breaks, exit);
+                self.patch(&breaks, exit);
                 self.patch(&[skip], exit);
+                self.close_scope();
                 self.var_reg.remove(var);
-                if !alias {
-                    self.unpin(vreg);
-                }
                 self.unpin(ctr);
                 self.unpin(lim);
             }
@@ -545,6 +550,7 @@ impl<'m> FnEmitter<'m> {
             Stmt::Try { body, var, handler, line } => {
                 self.line = *line;
                 let boxed = self.boxed(*var);
+                self.open_scope();
                 let msg = if boxed { self.temp(STR) } else { self.declare(*var) };
                 let begin = self.emit(Instr::TryBegin { handler: 0, reg: msg });
                 self.try_depth += 1;
@@ -563,9 +569,7 @@ impl<'m> FnEmitter<'m> {
                 self.block(handler);
                 let end = self.here();
                 self.patch(&[to_end], end);
-                if let Some(r) = self.var_reg.remove(var) {
-                    self.unpin(r);
-                }
+                self.close_scope();
             }
             Stmt::Throw(e, line) => {
                 let r = self.expr(e);
@@ -602,6 +606,7 @@ impl<'m> FnEmitter<'m> {
         self.emit(Instr::LoadI { dst: idx, imm: 0 });
         let to_check = self.emit(Instr::Jmp { target: 0 });
         let top = self.here();
+        self.open_scope();
         let vreg = self.declare(var);
         if self.boxed(var) {
             let et = self.vars[var as usize].ty;
@@ -612,15 +617,7 @@ impl<'m> FnEmitter<'m> {
         } else {
             self.emit(Instr::ArrayGet { dst: vreg, arr: seq, idx });
         }
-        self.loops.push(Loop {
-            breaks: vec![],
-            continues: vec![],
-            try_depth: self.try_depth,
-        });
-        self.block(body);
-        let lp = self.loops.pop().expect("pushed above");
-        let cont = self.here();
-        self.patch(&lp.continues, cont);
+        let breaks = self.loop_body(body);
         self.line = line;
         self.emit(Instr::AddIImm { dst: idx, a: idx, imm: 1 });
         let check = self.here();
@@ -632,9 +629,8 @@ impl<'m> FnEmitter<'m> {
             target: top as u32,
         });
         let exit = self.here();
-        self.patch(&lp.breaks, exit);
-        self.var_reg.remove(&var);
-        self.unpin(vreg);
+        self.patch(&breaks, exit);
+        self.close_scope();
         self.release(idx);
         self.release(len);
     }

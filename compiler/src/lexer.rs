@@ -182,8 +182,6 @@ pub enum Tok {
     StarEq,
     SlashEq,
     PercentEq,
-    /// A character that starts no token; reported, then skipped by the parser's recovery.
-    Unknown(char),
 }
 
 impl fmt::Display for Tok {
@@ -194,7 +192,6 @@ impl fmt::Display for Tok {
             Int(v) => return write!(f, "integer `{v}`"),
             Float(v) => return write!(f, "float `{v:?}`"),
             Str(_) => "string literal",
-            Unknown(c) => return write!(f, "character `{c}`"),
             Fn => "`fn`",
             Let => "`let`",
             If => "`if`",
@@ -417,56 +414,46 @@ impl Iterator for Lexer<'_> {
                     let _ = self.string(&text[1..], start);
                     Tok::Str(String::new())
                 }
-                Ok(r) => punct(r),
+                Ok(Raw::LParen) => Tok::LParen,
+                Ok(Raw::RParen) => Tok::RParen,
+                Ok(Raw::LBracket) => Tok::LBracket,
+                Ok(Raw::RBracket) => Tok::RBracket,
+                Ok(Raw::LBrace) => Tok::LBrace,
+                Ok(Raw::RBrace) => Tok::RBrace,
+                Ok(Raw::Comma) => Tok::Comma,
+                Ok(Raw::Semi) => Tok::Semi,
+                Ok(Raw::Colon) => Tok::Colon,
+                Ok(Raw::Dot) => Tok::Dot,
+                Ok(Raw::DotDot) => Tok::DotDot,
+                Ok(Raw::Arrow) => Tok::Arrow,
+                Ok(Raw::Plus) => Tok::Plus,
+                Ok(Raw::Minus) => Tok::Minus,
+                Ok(Raw::Star) => Tok::Star,
+                Ok(Raw::Slash) => Tok::Slash,
+                Ok(Raw::Percent) => Tok::Percent,
+                Ok(Raw::Amp) => Tok::Amp,
+                Ok(Raw::Pipe) => Tok::Pipe,
+                Ok(Raw::Caret) => Tok::Caret,
+                Ok(Raw::Tilde) => Tok::Tilde,
+                Ok(Raw::Bang) => Tok::Bang,
+                Ok(Raw::Shl) => Tok::Shl,
+                Ok(Raw::Shr) => Tok::Shr,
+                Ok(Raw::AndAnd) => Tok::AndAnd,
+                Ok(Raw::OrOr) => Tok::OrOr,
+                Ok(Raw::EqEq) => Tok::EqEq,
+                Ok(Raw::NotEq) => Tok::NotEq,
+                Ok(Raw::Lt) => Tok::Lt,
+                Ok(Raw::Le) => Tok::Le,
+                Ok(Raw::Gt) => Tok::Gt,
+                Ok(Raw::Ge) => Tok::Ge,
+                Ok(Raw::Assign) => Tok::Assign,
+                Ok(Raw::PlusEq) => Tok::PlusEq,
+                Ok(Raw::MinusEq) => Tok::MinusEq,
+                Ok(Raw::StarEq) => Tok::StarEq,
+                Ok(Raw::SlashEq) => Tok::SlashEq,
+                Ok(Raw::PercentEq) => Tok::PercentEq,
             };
             return Some(Ok((start, tok, end)));
-        }
-    }
-}
-
-fn punct(r: Raw) -> Tok {
-    match r {
-        Raw::LParen => Tok::LParen,
-        Raw::RParen => Tok::RParen,
-        Raw::LBracket => Tok::LBracket,
-        Raw::RBracket => Tok::RBracket,
-        Raw::LBrace => Tok::LBrace,
-        Raw::RBrace => Tok::RBrace,
-        Raw::Comma => Tok::Comma,
-        Raw::Semi => Tok::Semi,
-        Raw::Colon => Tok::Colon,
-        Raw::Dot => Tok::Dot,
-        Raw::DotDot => Tok::DotDot,
-        Raw::Arrow => Tok::Arrow,
-        Raw::Plus => Tok::Plus,
-        Raw::Minus => Tok::Minus,
-        Raw::Star => Tok::Star,
-        Raw::Slash => Tok::Slash,
-        Raw::Percent => Tok::Percent,
-        Raw::Amp => Tok::Amp,
-        Raw::Pipe => Tok::Pipe,
-        Raw::Caret => Tok::Caret,
-        Raw::Tilde => Tok::Tilde,
-        Raw::Bang => Tok::Bang,
-        Raw::Shl => Tok::Shl,
-        Raw::Shr => Tok::Shr,
-        Raw::AndAnd => Tok::AndAnd,
-        Raw::OrOr => Tok::OrOr,
-        Raw::EqEq => Tok::EqEq,
-        Raw::NotEq => Tok::NotEq,
-        Raw::Lt => Tok::Lt,
-        Raw::Le => Tok::Le,
-        Raw::Gt => Tok::Gt,
-        Raw::Ge => Tok::Ge,
-        Raw::Assign => Tok::Assign,
-        Raw::PlusEq => Tok::PlusEq,
-        Raw::MinusEq => Tok::MinusEq,
-        Raw::StarEq => Tok::StarEq,
-        Raw::SlashEq => Tok::SlashEq,
-        Raw::PercentEq => Tok::PercentEq,
-        // Handled in `next` before `punct` is reached.
-        Raw::UnterminatedComment | Raw::Ident | Raw::Dec | Raw::Hex | Raw::Bin | Raw::Float | Raw::Str | Raw::UnterminatedStr => {
-            Tok::Unknown('?')
         }
     }
 }
@@ -477,7 +464,7 @@ mod tests {
 
     fn toks(src: &str) -> (Vec<Tok>, usize) {
         let mut lx = Lexer::new(src, 0);
-        let v: Vec<Tok> = lx.by_ref().map(|t| t.map(|(_, t, _)| t).unwrap_or(Tok::Unknown('!'))).collect();
+        let v: Vec<Tok> = lx.by_ref().filter_map(|t| t.ok().map(|(_, t, _)| t)).collect();
         (v, lx.take_errors().len())
     }
 

@@ -86,30 +86,16 @@ struct Loader<'a, 'm> {
 /// import errors are returned as diagnostics alongside the program.
 pub fn load<'a>(arena: &'a Bump, entry: &str, sm: &mut SourceMap) -> Result<(Program<'a>, Vec<Diagnostic>), EntryError> {
     let text = read_source(Path::new(entry)).map_err(|why| EntryError(format!("{entry}: {why}")))?;
-    let mut l = Loader {
-        arena,
-        sm,
-        diags: Vec::new(),
-        by_canon: HashMap::new(),
-        files: Vec::new(),
-        state: Vec::new(),
-        order: Vec::new(),
-        stack: Vec::new(),
-    };
-    let id = l.add(entry.to_string(), text);
-    l.visit(id);
-    Ok((
-        Program {
-            files: l.files,
-            order: l.order,
-        },
-        l.diags,
-    ))
+    Ok(load_text(arena, entry, text, sm))
 }
 
-/// Compiles in-memory source (no imports from disk are possible unless the
-/// path resolves); used by tests and the embedding API.
+/// Loads a program whose entry file's text is already in memory (imports
+/// are still read from disk, relative to `name`); used by tests and embedders.
 pub fn load_str<'a>(arena: &'a Bump, name: &str, text: &str, sm: &mut SourceMap) -> (Program<'a>, Vec<Diagnostic>) {
+    load_text(arena, name, text.to_string(), sm)
+}
+
+fn load_text<'a>(arena: &'a Bump, name: &str, text: String, sm: &mut SourceMap) -> (Program<'a>, Vec<Diagnostic>) {
     let mut l = Loader {
         arena,
         sm,
@@ -120,7 +106,7 @@ pub fn load_str<'a>(arena: &'a Bump, name: &str, text: &str, sm: &mut SourceMap)
         order: Vec::new(),
         stack: Vec::new(),
     };
-    let id = l.add(name.to_string(), text.to_string());
+    let id = l.add(name.to_string(), text, std::fs::canonicalize(name).ok());
     l.visit(id);
     (
         Program {
@@ -132,12 +118,13 @@ pub fn load_str<'a>(arena: &'a Bump, name: &str, text: &str, sm: &mut SourceMap)
 }
 
 impl<'a> Loader<'a, '_> {
-    fn add(&mut self, display: String, text: String) -> u16 {
-        if let Ok(c) = std::fs::canonicalize(&display) {
-            self.by_canon.insert(c, self.files.len() as u16);
-        }
+    /// Parses a file and registers it under its canonical path (when it has one).
+    fn add(&mut self, display: String, text: String, canon: Option<PathBuf>) -> u16 {
         let id = self.sm.add(display, text);
-        let (tree, mut d) = parse_file(self.arena, &self.sm.file(id).text.clone(), id);
+        if let Some(c) = canon {
+            self.by_canon.insert(c, id);
+        }
+        let (tree, mut d) = parse_file(self.arena, &self.sm.file(id).text, id);
         self.diags.append(&mut d);
         self.files.push(tree);
         self.state.push(State::Visiting);
@@ -175,8 +162,7 @@ impl<'a> Loader<'a, '_> {
             }
             match read_source(&canon) {
                 Ok(text) => {
-                    let new_id = self.add(display, text);
-                    self.by_canon.insert(canon, new_id);
+                    let new_id = self.add(display, text, Some(canon));
                     self.visit(new_id);
                 }
                 Err(why) => self.diags.push(err(format!("cannot import \"{rel}\": {display} {why}"))),

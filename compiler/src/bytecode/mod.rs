@@ -155,27 +155,7 @@ pub struct Module {
 impl Module {
     /// Renders a type for messages, e.g. `{str: [int]}`.
     pub fn type_name(&self, t: TypeId) -> String {
-        let Some(ty) = self.types.get(t as usize) else {
-            return format!("<bad type {t}>");
-        };
-        match ty {
-            Type::Void => "void".into(),
-            Type::Int => "int".into(),
-            Type::Float => "float".into(),
-            Type::Bool => "bool".into(),
-            Type::Str => "str".into(),
-            Type::Nil => "nil".into(),
-            Type::Error => "<error>".into(),
-            Type::Array(e) => format!("[{}]", self.type_name(*e)),
-            Type::Map(k, v) => format!("{{{}: {}}}", self.type_name(*k), self.type_name(*v)),
-            Type::Cell(e) => format!("cell<{}>", self.type_name(*e)),
-            Type::Func(ps, r) => {
-                let ps: Vec<String> = ps.iter().map(|p| self.type_name(*p)).collect();
-                match self.types.get(*r as usize) {
-                    Some(Type::Void) => format!("fn({})", ps.join(", ")),
-                    _ => format!("fn({}) -> {}", ps.join(", "), self.type_name(*r)),
-                }
-            }
+        render_type(&self.types, t, &|ty| match ty {
             Type::Class(c) => self
                 .classes
                 .get(*c as usize)
@@ -186,6 +166,36 @@ impl Module {
                 .get(*i as usize)
                 .map(|i| i.name.clone())
                 .unwrap_or_else(|| format!("<interface {i}>")),
+            _ => String::new(),
+        })
+    }
+}
+
+/// Renders type `t` of a type table in source syntax, e.g. `{str: [int]}`;
+/// `name` gives the names of classes and interfaces.
+pub fn render_type(types: &[Type], t: TypeId, name: &dyn Fn(&Type) -> String) -> String {
+    let Some(ty) = types.get(t as usize) else {
+        return format!("<bad type {t}>");
+    };
+    let r = |x: TypeId| render_type(types, x, name);
+    match ty {
+        Type::Void => "void".into(),
+        Type::Int => "int".into(),
+        Type::Float => "float".into(),
+        Type::Bool => "bool".into(),
+        Type::Str => "str".into(),
+        Type::Nil => "nil".into(),
+        Type::Error => "<error>".into(),
+        Type::Array(e) => format!("[{}]", r(*e)),
+        Type::Map(k, v) => format!("{{{}: {}}}", r(*k), r(*v)),
+        Type::Cell(e) => format!("cell<{}>", r(*e)),
+        Type::Func(ps, ret) => {
+            let ps: Vec<String> = ps.iter().map(|p| r(*p)).collect();
+            match types.get(*ret as usize) {
+                Some(Type::Void) => format!("fn({})", ps.join(", ")),
+                _ => format!("fn({}) -> {}", ps.join(", "), r(*ret)),
+            }
         }
+        Type::Class(_) | Type::Interface(_) => name(ty),
     }
 }

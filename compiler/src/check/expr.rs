@@ -6,6 +6,12 @@ use crate::bytecode::{FuncKind, Type, TypeId};
 use crate::hir::{self, Bin, Un};
 use crate::types::{BOOL, ERROR, FLOAT, INT, NIL, STR, VOID};
 
+/// What `a[i]` refers to: (array, index, element type) or (map, key, value type).
+pub(crate) enum Indexed {
+    Array(hir::Expr, hir::Expr, TypeId),
+    Map(hir::Expr, hir::Expr, TypeId),
+}
+
 fn mk(ty: TypeId, line: u32, kind: hir::ExprKind) -> hir::Expr {
     hir::Expr { ty, line, kind }
 }
@@ -58,69 +64,81 @@ impl<'a> Checker<'a, '_> {
             ExprKind::Unary(op, inner) => self.check_unary(*op, inner, e.span, line),
             ExprKind::Binary(op, a, b) => self.check_binary(*op, a, b, e.span, line),
             ExprKind::Call(callee, args) => self.check_call(callee, args, expect, e.span, line),
-            ExprKind::Index(a, i) => {
-                let arr = self.check_expr(a, None);
-                match self.types.get(arr.ty).clone() {
-                    Type::Array(el) => {
-                        let idx = self.check_expr(i, Some(INT));
-                        let idx = self.coerce(idx, INT, i.span);
-                        mk(el, line, hir::ExprKind::Index(Box::new(arr), Box::new(idx)))
-                    }
-                    Type::Map(k, v) => {
-                        let key = self.check_expr(i, Some(k));
-                        let key = self.coerce(key, k, i.span);
-                        mk(v, line, hir::ExprKind::MapGet(Box::new(arr), Box::new(key)))
-                    }
-                    Type::Error => {
-                        self.check_expr(i, None);
-                        self.error_expr(line)
-                    }
-                    _ => {
-                        let msg = format!("cannot index a value of type `{}`", self.tn(arr.ty));
-                        self.err(a.span, msg);
-                        self.check_expr(i, None);
-                        self.error_expr(line)
-                    }
-                }
-            }
+            ExprKind::Index(a, i) => match self.check_indexing(a, i, e.span, false) {
+                Some(Indexed::Array(arr, idx, el)) => mk(el, line, hir::ExprKind::Index(Box::new(arr), Box::new(idx))),
+                Some(Indexed::Map(map, key, v)) => mk(v, line, hir::ExprKind::MapGet(Box::new(map), Box::new(key))),
+                None => self.error_expr(line),
+            },
             ExprKind::Field(obj, name) => {
                 let o = self.check_expr(obj, None);
-                match self.types.get(o.ty).clone() {
-                    Type::Class(c) => {
-                        let info = &self.classes[c as usize];
-                        if let Some(i) = info.fields.iter().position(|f| f.0 == name.name) {
-                            let t = info.fields[i].1;
-                            return mk(t, line, hir::ExprKind::Field(Box::new(o), i as u16));
-                        }
-                        let msg = if info.methods.iter().any(|m| m.0 == name.name) {
-                            format!(
-                                "method `{}` of `{}` is not a value; call it, or wrap it in a lambda",
-                                name.name, info.name
-                            )
-                        } else {
-                            format!("class `{}` has no field `{}`", info.name, name.name)
-                        };
-                        self.err(name.span, msg);
-                        self.error_expr(line)
-                    }
-                    Type::Interface(i) => {
-                        let msg = format!(
-                            "interface `{}` has no fields; `{}` can only be called",
-                            self.ifaces[i as usize].name, name.name
-                        );
-                        self.err(name.span, msg);
-                        self.error_expr(line)
-                    }
-                    Type::Error => self.error_expr(line),
-                    _ => {
-                        let msg = format!("a value of type `{}` has no field `{}`", self.tn(o.ty), name.name);
-                        self.err(name.span, msg);
-                        self.error_expr(line)
-                    }
+                match self.field_of(o.ty, *name, false) {
+                    Some((i, t)) => mk(t, line, hir::ExprKind::Field(Box::new(o), i)),
+                    None => self.error_expr(line),
                 }
             }
             ExprKind::Lambda(decl) => self.check_lambda(decl, line),
         }
+    }
+
+    /// Checks `a[i]`, read (`target` false) or assigned. `None` after an
+    /// error, which has been reported.
+    pub(crate) fn check_indexing(&mut self, a: &'a ast::Expr<'a>, i: &'a ast::Expr<'a>, span: Span, target: bool) -> Option<Indexed> {
+        let base = self.check_expr(a, None);
+        match self.types.get(base.ty).clone() {
+            Type::Array(el) => {
+                let idx = self.check_expr(i, Some(INT));
+                let idx = self.coerce(idx, INT, i.span);
+                Some(Indexed::Array(base, idx, el))
+            }
+            Type::Map(k, v) => {
+                let key = self.check_expr(i, Some(k));
+                let key = self.coerce(key, k, i.span);
+                Some(Indexed::Map(base, key, v))
+            }
+            t => {
+                match t {
+                    Type::Error => {}
+                    Type::Str if target => self.err(span, "strings are immutable; build a new one instead"),
+                    _ => {
+                        let msg = format!("cannot index a value of type `{}`", self.tn(base.ty));
+                        self.err(a.span, msg);
+                    }
+                }
+                self.check_expr(i, None);
+                None
+            }
+        }
+    }
+
+    /// The index and type of field `name` of a value of type `ty`, read or
+    /// assigned (`target`). `None` after an error, which has been reported.
+    pub(crate) fn field_of(&mut self, ty: TypeId, name: ast::Ident<'_>, target: bool) -> Option<(u16, TypeId)> {
+        let msg = match self.types.get(ty) {
+            Type::Class(c) => {
+                let info = &self.classes[*c as usize];
+                if let Some(i) = info.fields.iter().position(|f| f.0 == name.name) {
+                    return Some((i as u16, info.fields[i].1));
+                }
+                if !info.methods.iter().any(|m| m.0 == name.name) {
+                    format!("class `{}` has no field `{}`", info.name, name.name)
+                } else if target {
+                    format!("cannot assign to method `{}`", name.name)
+                } else {
+                    format!(
+                        "method `{}` of `{}` is not a value; call it, or wrap it in a lambda",
+                        name.name, info.name
+                    )
+                }
+            }
+            Type::Interface(i) => format!(
+                "interface `{}` has no fields; `{}` can only be called",
+                self.ifaces[*i as usize].name, name.name
+            ),
+            Type::Error => return None,
+            _ => format!("a value of type `{}` has no field `{}`", self.tn(ty), name.name),
+        };
+        self.err(name.span, msg);
+        None
     }
 
     fn check_name(&mut self, n: &'a str, span: Span, line: u32) -> hir::Expr {

@@ -181,28 +181,14 @@ impl<'a> Checker<'a, '_> {
 
     /// A type as the user wrote it, for messages.
     pub(crate) fn tn(&self, t: TypeId) -> String {
-        match self.types.get(t) {
-            Type::Void => "nothing".into(),
-            Type::Int => "int".into(),
-            Type::Float => "float".into(),
-            Type::Bool => "bool".into(),
-            Type::Str => "str".into(),
-            Type::Nil => "nil".into(),
-            Type::Error => "<error>".into(),
-            Type::Array(e) => format!("[{}]", self.tn(*e)),
-            Type::Map(k, v) => format!("{{{}: {}}}", self.tn(*k), self.tn(*v)),
-            Type::Cell(e) => self.tn(*e),
-            Type::Func(ps, r) => {
-                let ps: Vec<String> = ps.iter().map(|p| self.tn(*p)).collect();
-                if *r == types::VOID {
-                    format!("fn({})", ps.join(", "))
-                } else {
-                    format!("fn({}) -> {}", ps.join(", "), self.tn(*r))
-                }
-            }
+        if t == types::VOID {
+            return "nothing".into();
+        }
+        crate::bytecode::render_type(&self.types.types, t, &|ty| match ty {
             Type::Class(c) => self.classes[*c as usize].name.clone(),
             Type::Interface(i) => self.ifaces[*i as usize].name.clone(),
-        }
+            _ => String::new(),
+        })
     }
 
     // ------------------------------------------------------------ step 1

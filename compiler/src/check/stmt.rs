@@ -1,10 +1,11 @@
 //! Checking statements, and the "must return on every path" analysis.
 
+use super::expr::Indexed;
 use super::{Checker, Decl};
 use crate::ast::{self, AssignOp, ExprKind, Stmt};
 use crate::bytecode::{Type, TypeId};
 use crate::hir::{self, Bin, Place};
-use crate::types::{BOOL, ERROR, FLOAT, INT, NIL, STR, VOID};
+use crate::types::{BOOL, ERROR, FLOAT, INT, STR, VOID};
 
 /// Whether a statement list never completes normally (it always returns or
 /// throws). Statements after such a statement are allowed, and ignored here.
@@ -337,55 +338,14 @@ impl<'a> Checker<'a, '_> {
                 }
             }
             ExprKind::Paren(inner) => self.check_place(inner),
-            ExprKind::Index(a, i) => {
-                let arr = self.check_expr(a, None);
-                match self.types.get(arr.ty).clone() {
-                    Type::Array(el) => {
-                        let idx = self.check_expr(i, Some(INT));
-                        let idx = self.coerce(idx, INT, i.span);
-                        Some((Place::Index(arr, idx), el))
-                    }
-                    Type::Map(k, v) => {
-                        let key = self.check_expr(i, Some(k));
-                        let key = self.coerce(key, k, i.span);
-                        Some((Place::MapKey(arr, key), v))
-                    }
-                    Type::Error => None,
-                    Type::Str => {
-                        self.err(target.span, "strings are immutable; build a new one instead");
-                        None
-                    }
-                    _ => {
-                        let msg = format!("cannot index a value of type `{}`", self.tn(arr.ty));
-                        self.err(a.span, msg);
-                        None
-                    }
-                }
-            }
+            ExprKind::Index(a, i) => match self.check_indexing(a, i, target.span, true)? {
+                Indexed::Array(arr, idx, el) => Some((Place::Index(arr, idx), el)),
+                Indexed::Map(map, key, v) => Some((Place::MapKey(map, key), v)),
+            },
             ExprKind::Field(obj, name) => {
                 let o = self.check_expr(obj, None);
-                match self.types.get(o.ty).clone() {
-                    Type::Class(c) => {
-                        let info = &self.classes[c as usize];
-                        if let Some(i) = info.fields.iter().position(|f| f.0 == name.name) {
-                            let t = info.fields[i].1;
-                            return Some((Place::Field(o, i as u16), t));
-                        }
-                        let msg = if info.methods.iter().any(|m| m.0 == name.name) {
-                            format!("cannot assign to method `{}`", name.name)
-                        } else {
-                            format!("class `{}` has no field `{}`", info.name, name.name)
-                        };
-                        self.err(name.span, msg);
-                        None
-                    }
-                    Type::Error => None,
-                    _ => {
-                        let msg = format!("a value of type `{}` has no field `{}`", self.tn(o.ty), name.name);
-                        self.err(name.span, msg);
-                        None
-                    }
-                }
+                let (i, t) = self.field_of(o.ty, *name, true)?;
+                Some((Place::Field(o, i), t))
             }
             ExprKind::SelfRef => {
                 self.err(target.span, "cannot assign to `self`");
@@ -394,7 +354,6 @@ impl<'a> Checker<'a, '_> {
             _ => {
                 self.err(target.span, "cannot assign to this expression");
                 let _ = self.check_expr(target, None);
-                let _ = NIL;
                 None
             }
         }
