@@ -6,7 +6,7 @@
 //! `exit(n)`.
 
 use clap::{Parser, Subcommand};
-use pvm::{Config, Outcome, Vm};
+use pvm::{Config, Vm};
 use pvm_compiler::bytecode::{disasm, format as bcformat, Module};
 use std::process::ExitCode;
 
@@ -138,6 +138,14 @@ fn load(path: &str) -> Result<Module, Fail> {
         .map_err(|e| Fail::Status(e.render(), 2))
 }
 
+/// Loads a program and verifies it (for the commands that do not run it;
+/// `run` verifies when it creates the VM).
+fn load_verified(path: &str) -> Result<Module, Fail> {
+    let m = load(path)?;
+    pvm::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
+    Ok(m)
+}
+
 fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
     let module = load(&file)?;
     let config = Config {
@@ -187,33 +195,25 @@ fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
             vm.started.elapsed().as_secs_f64()
         );
     }
-    match outcome {
-        Outcome::Exit(c) => c as u8,
-        o => o.status() as u8,
-    }
+    outcome.status() as u8
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Run { opts, file, args } => run(opts, file, args),
-        Cmd::Check { file } => load(&file).and_then(|m| {
-            pvm::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
-            Ok(0)
-        }),
-        Cmd::Build { file, output } => load(&file).and_then(|m| {
-            pvm::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+        Cmd::Check { file } => load_verified(&file).map(|_| 0),
+        Cmd::Build { file, output } => load_verified(&file).and_then(|m| {
             std::fs::write(&output, bcformat::encode(&m)).map_err(|e| Fail::Status(format!("error: {output}: {e}\n"), 2))?;
             Ok(0)
         }),
-        Cmd::Dis { file } => load(&file).and_then(|m| {
-            pvm::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+        Cmd::Dis { file } => load_verified(&file).map(|m| {
             let texts: Vec<Option<String>> = m.files.iter().map(|p| std::fs::read_to_string(p).ok()).collect();
             let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
             let listing = disasm::disassemble(&m, &refs);
             use std::io::Write;
             let _ = std::io::stdout().write_all(listing.as_bytes());
-            Ok(0)
+            0
         }),
     };
     match result {

@@ -102,22 +102,8 @@ pub fn parse_int(s: &str) -> Option<i64> {
 /// Parses `float(s)`: decimal and exponent forms with an optional sign, and
 /// `NaN`, `inf`, `infinity` in any case.
 pub fn parse_float(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let lower = body.to_ascii_lowercase();
-    if matches!(lower.as_str(), "nan" | "inf" | "infinity") {
-        return s.parse::<f64>().ok().or_else(|| {
-            let neg = s.starts_with('-');
-            let v = if lower == "nan" { f64::NAN } else { f64::INFINITY };
-            Some(if neg { -v } else { v })
-        });
-    }
-    if body.is_empty()
-        || !body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return None;
-    }
+    // Rust's parser takes exactly these forms: no spaces, underscores or hex,
+    // and the special names in any case.
     s.parse::<f64>().ok()
 }
 
@@ -283,6 +269,9 @@ mod tests {
         assert_eq!(parse_float("-Infinity"), Some(f64::NEG_INFINITY));
         assert!(parse_float("nan").unwrap().is_nan());
         assert_eq!(parse_float("abc"), None);
+        assert_eq!(parse_float(" 1"), None);
+        assert_eq!(parse_float("1_0"), None);
+        assert_eq!(parse_float("INFINITY"), Some(f64::INFINITY));
         assert_eq!(parse_float(""), None);
     }
 }

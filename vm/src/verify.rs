@@ -47,6 +47,8 @@ struct V<'m> {
     errors: Vec<String>,
     /// For each interface-method slot: (interface, method index).
     slots: Vec<(usize, usize)>,
+    /// For each class, the id of its `Type::Class` entry, if the table has one.
+    class_types: Vec<Option<TypeId>>,
 }
 
 type R = Result<(), String>;
@@ -56,6 +58,9 @@ pub fn verify(m: &Module) -> Result<(), VerifyError> {
         m,
         errors: Vec::new(),
         slots: Vec::new(),
+        class_types: (0..m.classes.len())
+            .map(|c| m.types.iter().position(|t| *t == Type::Class(c as u16)).map(|i| i as TypeId))
+            .collect(),
     };
     v.tables();
     if v.errors.is_empty() {
@@ -243,6 +248,15 @@ impl V<'_> {
                 Err(format!("result does not fit r{r}"))
             }
         };
+        // A value stored from register `src` into a slot (global, field,
+        // element...) of type `to`.
+        let store = |src: u16, to: TypeId, what: &str| -> R {
+            if self.fits(reg(src)?, to) {
+                Ok(())
+            } else {
+                Err(format!("value does not fit the {what}"))
+            }
+        };
         let target = |l: u32| -> R {
             if (l as usize) < f.code.len() {
                 Ok(())
@@ -332,11 +346,7 @@ impl V<'_> {
             GetGlobal { dst, g } => write(dst, m.globals.get(g as usize).ok_or("global out of range")?.ty),
             SetGlobal { g, src } => {
                 let gt = m.globals.get(g as usize).ok_or("global out of range")?.ty;
-                if self.fits(reg(src)?, gt) {
-                    Ok(())
-                } else {
-                    Err("value does not fit the global".into())
-                }
+                store(src, gt, "global")
             }
             AddI { dst, a, b }
             | SubI { dst, a, b }
@@ -482,8 +492,8 @@ impl V<'_> {
                 let c = m.classes.get(class as usize).ok_or("class out of range")?;
                 let ps: Vec<TypeId> = c.fields.iter().map(|f| f.ty).collect();
                 window(args, &ps)?;
-                let ct = m.types.iter().position(|t| *t == Type::Class(class)).ok_or("class has no type")?;
-                write(dst, ct as TypeId)
+                let ct = self.class_types[class as usize].ok_or("class has no type")?;
+                write(dst, ct)
             }
             GetField { dst, obj, field } => {
                 let c = class_of(obj)?;
@@ -493,11 +503,7 @@ impl V<'_> {
             SetField { obj, field, src } => {
                 let c = class_of(obj)?;
                 let ft = m.classes[c].fields.get(field as usize).ok_or("field out of range")?.ty;
-                if self.fits(reg(src)?, ft) {
-                    Ok(())
-                } else {
-                    Err("value does not fit the field".into())
-                }
+                store(src, ft, "field")
             }
             NewArray { dst, ty, args, n } => {
                 let Type::Array(el) = self.ty(ty)? else {
@@ -524,19 +530,11 @@ impl V<'_> {
             ArraySet { arr, idx, src } => {
                 let el = arr_elem(arr)?;
                 is(idx, &Type::Int)?;
-                if self.fits(reg(src)?, el) {
-                    Ok(())
-                } else {
-                    Err("value does not fit the element type".into())
-                }
+                store(src, el, "element type")
             }
             Push { arr, src } => {
                 let el = arr_elem(arr)?;
-                if self.fits(reg(src)?, el) {
-                    Ok(())
-                } else {
-                    Err("value does not fit the element type".into())
-                }
+                store(src, el, "element type")
             }
             ArrayLen { dst, arr } => {
                 arr_elem(arr)?;
