@@ -173,6 +173,10 @@ struct FnEmitter<'m> {
     free: FxHashMap<TypeId, Vec<Reg>>,
     windows: FxHashMap<Vec<TypeId>, Vec<Reg>>,
     var_reg: FxHashMap<VarId, Reg>,
+    /// Constants used in loops: (kind, bits, type) -> register loaded in the preamble.
+    hoisted: FxHashMap<(std::mem::Discriminant<ExprKind>, u64, TypeId), Reg>,
+    preamble: Vec<(Instr, u32)>,
+    loop_depth: u32,
     /// Variables declared in each open scope, innermost last.
     scopes: Vec<Vec<VarId>>,
     loops: Vec<Loop>,
@@ -193,6 +197,9 @@ impl<'m> FnEmitter<'m> {
             free: FxHashMap::default(),
             windows: FxHashMap::default(),
             var_reg: FxHashMap::default(),
+            hoisted: FxHashMap::default(),
+            preamble: Vec::new(),
+            loop_depth: 0,
             scopes: Vec::new(),
             loops: Vec::new(),
             try_depth: 0,
@@ -233,6 +240,7 @@ impl<'m> FnEmitter<'m> {
             let r = self.new_reg(f.ret, false);
             self.emit(Instr::Ret { src: r });
         }
+        self.prepend_preamble();
         if self.regs.len() > u16::MAX as usize {
             self.m.too_big = Some(format!("function `{}` needs more than 65535 registers", self.name));
         }
@@ -249,6 +257,23 @@ impl<'m> FnEmitter<'m> {
             code: self.code,
             lines: self.lines,
         }
+    }
+
+    /// Puts the hoisted constant loads in front of the code, moving every
+    /// jump target by their number.
+    fn prepend_preamble(&mut self) {
+        if self.preamble.is_empty() {
+            return;
+        }
+        let k = self.preamble.len() as u32;
+        for ins in &mut self.code {
+            if let Some(l) = ins.label_mut() {
+                *l += k;
+            }
+        }
+        let (code, lines): (Vec<Instr>, Vec<u32>) = std::mem::take(&mut self.preamble).into_iter().unzip();
+        self.code.splice(0..0, code);
+        self.lines.splice(0..0, lines);
     }
 
     /// Whether some jump targets the end of the code (then a final terminator is needed).
@@ -363,7 +388,9 @@ impl<'m> FnEmitter<'m> {
             continues: vec![],
             try_depth: self.try_depth,
         });
+        self.loop_depth += 1;
         self.block(body);
+        self.loop_depth -= 1;
         let lp = self.loops.pop().expect("pushed above");
         let cont = self.here();
         self.patch(&lp.continues, cont);
@@ -443,23 +470,23 @@ impl<'m> FnEmitter<'m> {
                 let breaks = self.loop_body(body);
                 let cond = self.here();
                 self.patch(&[to_cond], cond);
+                // The condition runs every iteration too.
+                self.loop_depth += 1;
                 let back = self.cond_jump(c, true);
+                self.loop_depth -= 1;
                 self.patch(&back, top);
                 let exit = self.here();
                 self.patch(&breaks, exit);
             }
             Stmt::ForRange { var, start, end, body } => {
                 self.line = start.line;
-                let s = self.expr(start);
+                // Both ends are evaluated once, into the loop's own registers.
                 let ctr = self.temp(INT);
-                self.emit(Instr::Move { dst: ctr, src: s });
-                self.release(s);
-                let e = self.expr(end);
-                let lim = self.temp(INT);
-                self.emit(Instr::Move { dst: lim, src: e });
-                self.release(e);
                 self.pin(ctr);
+                self.expr_into(start, ctr);
+                let lim = self.temp(INT);
                 self.pin(lim);
+                self.expr_into(end, lim);
                 let skip = self.emit(Instr::JLeI { a: lim, b: ctr, target: 0 });
                 let top = self.here();
                 let v = &self.vars[*var as usize];
@@ -783,9 +810,59 @@ impl<'m> FnEmitter<'m> {
 
     // ------------------------------------------------------------ expressions
 
-    /// Evaluates `e` into some register: a variable's own register, or a
-    /// temporary the caller must `release`.
+    /// The instruction loading constant `e` into `dst` (`None` if `e` is not a constant).
+    fn constant(&mut self, e: &hir::Expr, dst: Reg) -> Option<Instr> {
+        Some(match &e.kind {
+            ExprKind::Int(v) => match i32::try_from(*v) {
+                Ok(imm) => Instr::LoadI { dst, imm },
+                Err(_) => Instr::LoadK {
+                    dst,
+                    k: self.m.constant(Const::Int(*v)),
+                },
+            },
+            ExprKind::Float(f) => Instr::LoadK {
+                dst,
+                k: self.m.constant(Const::Float(*f)),
+            },
+            ExprKind::Str(s) => Instr::LoadK {
+                dst,
+                k: self.m.constant(Const::Str(s.clone())),
+            },
+            ExprKind::Bool(b) => Instr::LoadBool { dst, v: *b as u16 },
+            ExprKind::Nil => Instr::LoadNil { dst },
+            _ => return None,
+        })
+    }
+
+    /// Inside a loop, a constant operand lives in a register loaded once at
+    /// function entry (the preamble) instead of being reloaded every iteration.
+    fn hoisted(&mut self, e: &hir::Expr) -> Option<Reg> {
+        let bits = match &e.kind {
+            ExprKind::Int(v) => *v as u64,
+            ExprKind::Float(f) => f.to_bits(),
+            ExprKind::Str(s) => self.m.constant(Const::Str(s.clone())) as u64,
+            ExprKind::Nil => 0,
+            _ => return None,
+        };
+        let key = (std::mem::discriminant(&e.kind), bits, e.ty);
+        if let Some(&r) = self.hoisted.get(&key) {
+            return Some(r);
+        }
+        let r = self.new_reg(e.ty, false);
+        let ins = self.constant(e, r)?;
+        self.preamble.push((ins, e.line));
+        self.hoisted.insert(key, r);
+        Some(r)
+    }
+
+    /// Evaluates `e` into some register: a variable's own register, a
+    /// hoisted constant, or a temporary the caller must `release`.
     fn expr(&mut self, e: &hir::Expr) -> Reg {
+        if self.loop_depth > 0 {
+            if let Some(r) = self.hoisted(e) {
+                return r;
+            }
+        }
         if let ExprKind::Var(v) = e.kind {
             if !self.boxed(v) {
                 return self.var_reg[&v];
@@ -807,28 +884,10 @@ impl<'m> FnEmitter<'m> {
         let line = e.line;
         self.line = line;
         match &e.kind {
-            ExprKind::Int(v) => {
-                match i32::try_from(*v) {
-                    Ok(imm) => self.emit(Instr::LoadI { dst, imm }),
-                    Err(_) => {
-                        let k = self.m.constant(Const::Int(*v));
-                        self.emit(Instr::LoadK { dst, k })
-                    }
-                };
-            }
-            ExprKind::Float(f) => {
-                let k = self.m.constant(Const::Float(*f));
-                self.emit(Instr::LoadK { dst, k });
-            }
-            ExprKind::Str(s) => {
-                let k = self.m.constant(Const::Str(s.clone()));
-                self.emit(Instr::LoadK { dst, k });
-            }
-            ExprKind::Bool(b) => {
-                self.emit(Instr::LoadBool { dst, v: *b as u16 });
-            }
-            ExprKind::Nil => {
-                self.emit(Instr::LoadNil { dst });
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Nil => {
+                if let Some(ins) = self.constant(e, dst) {
+                    self.emit(ins);
+                }
             }
             ExprKind::Var(v) => {
                 let r = self.var_reg[v];
