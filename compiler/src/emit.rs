@@ -935,30 +935,21 @@ impl<'m> FnEmitter<'m> {
                 self.release(t);
             }
             ExprKind::Call(f, args) => {
-                let (ps, _) = self.m.sigs[*f as usize].clone();
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::Call { dst, func: *f, args: base });
-                self.release_window(ps, base);
+                let ps = self.m.sigs[*f as usize].0.clone();
+                self.windowed(ps, args, line, |base| Instr::Call { dst, func: *f, args: base });
             }
             ExprKind::CallMethod(f, args) => {
-                let (ps, _) = self.m.sigs[*f as usize].clone();
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::CallMethod { dst, func: *f, args: base });
-                self.release_window(ps, base);
+                let ps = self.m.sigs[*f as usize].0.clone();
+                self.windowed(ps, args, line, |base| Instr::CallMethod { dst, func: *f, args: base });
             }
             ExprKind::CallIface(slot, args) => {
-                let (mut ps, _) = self.m.iface_slots[*slot as usize].clone();
+                let mut ps = self.m.iface_slots[*slot as usize].0.clone();
                 ps.insert(0, args[0].ty);
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::CallIface {
+                self.windowed(ps, args, line, |base| Instr::CallIface {
                     dst,
                     slot: *slot,
                     args: base,
                 });
-                self.release_window(ps, base);
             }
             ExprKind::CallClosure(f, args) => {
                 let clo = self.expr(f);
@@ -966,29 +957,20 @@ impl<'m> FnEmitter<'m> {
                     Type::Func(ps, _) => ps.clone(),
                     _ => args.iter().map(|a| a.ty).collect(),
                 };
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::CallClosure { dst, clo, args: base });
-                self.release_window(ps, base);
+                self.windowed(ps, args, line, |base| Instr::CallClosure { dst, clo, args: base });
                 self.release(clo);
             }
             ExprKind::CallNative(name, args) => {
                 let (native, ps, _) = self.m.native(name);
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::CallNative { dst, native, args: base });
-                self.release_window(ps, base);
+                self.windowed(ps, args, line, |base| Instr::CallNative { dst, native, args: base });
             }
             ExprKind::New(c, args) => {
-                let ps: Vec<TypeId> = args.iter().map(|a| a.ty).collect();
-                let base = self.args(&ps, args);
-                self.line = line;
-                self.emit(Instr::New {
+                let ps = args.iter().map(|a| a.ty).collect();
+                self.windowed(ps, args, line, |base| Instr::New {
                     dst,
                     class: *c,
                     args: base,
                 });
-                self.release_window(ps, base);
             }
             ExprKind::Field(o, f) => {
                 let r = self.expr(o);
@@ -1018,15 +1000,8 @@ impl<'m> FnEmitter<'m> {
                 if items.len() > u16::MAX as usize {
                     self.m.too_big = Some(format!("an array literal in `{}` has more than 65535 elements", self.name));
                 }
-                let base = self.args(&ps, items);
-                self.line = line;
-                self.emit(Instr::NewArray {
-                    dst,
-                    ty: e.ty,
-                    args: base,
-                    n: items.len() as u16,
-                });
-                self.release_window(ps, base);
+                let (ty, n) = (e.ty, items.len() as u16);
+                self.windowed(ps, items, line, |base| Instr::NewArray { dst, ty, args: base, n });
             }
             ExprKind::Map(items) => {
                 let t = self.temp(e.ty);
@@ -1066,13 +1041,17 @@ impl<'m> FnEmitter<'m> {
         }
     }
 
-    /// Evaluates arguments into a fresh window of consecutive registers.
-    fn args(&mut self, tys: &[TypeId], args: &[hir::Expr]) -> Reg {
-        let base = self.window(tys);
+    /// Evaluates `args` into a window of consecutive registers of types
+    /// `tys`, emits the instruction `make` builds for the window's base (a
+    /// call, a constructor...), then frees the window for reuse.
+    fn windowed(&mut self, tys: Vec<TypeId>, args: &[hir::Expr], line: u32, make: impl FnOnce(Reg) -> Instr) {
+        let base = self.window(&tys);
         for (i, a) in args.iter().enumerate() {
             self.expr_into(a, base + i as Reg);
         }
-        base
+        self.line = line;
+        self.emit(make(base));
+        self.release_window(tys, base);
     }
 
     fn op(&mut self, op: Op, args: &[hir::Expr], dst: Reg, ty: TypeId, line: u32) {
