@@ -127,10 +127,15 @@ impl SourceMap {
         out
     }
 
-    /// Sorts diagnostics by file and position and renders them all.
-    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> String {
+    /// Sorts diagnostics by file and position and drops exact repeats.
+    pub fn sort(&self, diags: &mut Vec<Diagnostic>) {
         diags.sort_by_key(|d| (d.file, d.start));
         diags.dedup();
+    }
+
+    /// Sorts diagnostics by file and position and renders them all.
+    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> String {
+        self.sort(diags);
         diags.iter().map(|d| self.render(d)).collect()
     }
 }

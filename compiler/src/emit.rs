@@ -17,7 +17,6 @@
 //! edge, and conditions compile to fused compare-and-jump instructions.
 
 use crate::bytecode::{self as bc, Const, Instr, Module, Reg, Type, TypeId};
-use crate::check::builtins::{NATIVES, NT};
 use crate::check::Checked;
 use crate::hir::{self, Bin, ExprKind, Op, Place, Stmt, Un, VarId};
 use crate::types::{self, TypeTable, BOOL, INT, STR, VOID};
@@ -29,7 +28,7 @@ struct ModBuilder {
     consts: Vec<Const>,
     const_index: FxHashMap<ConstKey, u32>,
     natives: Vec<bc::NativeImport>,
-    native_index: FxHashMap<&'static str, u16>,
+    native_index: FxHashMap<hir::NativeCall, u16>,
     sigs: Vec<(Vec<TypeId>, TypeId)>,
     iface_slots: Vec<(Vec<TypeId>, TypeId)>,
     too_big: Option<String>,
@@ -58,28 +57,26 @@ impl ModBuilder {
         k
     }
 
-    fn native(&mut self, name: &'static str) -> (u16, Vec<TypeId>, TypeId) {
-        let &(_, ps, r) = NATIVES.iter().find(|n| n.0 == name).expect("the checker only names known natives");
-        let mut nt = |t: NT| match t {
-            NT::Void => VOID,
-            NT::Int => INT,
-            NT::Float => types::FLOAT,
-            NT::Str => STR,
-            NT::StrArray => self.types.array(STR),
+    /// The import index of a native at a signature, and its parameter types.
+    fn native(&mut self, call: &hir::NativeCall) -> (u16, Vec<TypeId>) {
+        let ps = match self.types.get(call.sig) {
+            Type::Func(ps, _) => ps.clone(),
+            _ => unreachable!("the checker gives natives function types"),
         };
-        let ps: Vec<TypeId> = ps.iter().map(|p| nt(*p)).collect();
-        let r = nt(r);
-        if let Some(&i) = self.native_index.get(name) {
-            return (i, ps, r);
+        if let Some(&i) = self.native_index.get(call) {
+            return (i, ps);
         }
-        let sig = self.types.func(ps.clone(), r);
-        let i = self.natives.len() as u16;
+        let Ok(i) = u16::try_from(self.natives.len()) else {
+            self.too_big
+                .get_or_insert_with(|| "the program imports more than 65535 native functions".into());
+            return (0, ps);
+        };
         self.natives.push(bc::NativeImport {
-            name: name.to_string(),
-            sig,
+            name: call.name.clone(),
+            sig: call.sig,
         });
-        self.native_index.insert(name, i);
-        (i, ps, r)
+        self.native_index.insert(call.clone(), i);
+        (i, ps)
     }
 }
 
@@ -960,8 +957,8 @@ impl<'m> FnEmitter<'m> {
                 self.windowed(ps, args, line, |base| Instr::CallClosure { dst, clo, args: base });
                 self.release(clo);
             }
-            ExprKind::CallNative(name, args) => {
-                let (native, ps, _) = self.m.native(name);
+            ExprKind::CallNative(call, args) => {
+                let (native, ps) = self.m.native(call);
                 self.windowed(ps, args, line, |base| Instr::CallNative { dst, native, args: base });
             }
             ExprKind::New(c, args) => {

@@ -171,6 +171,14 @@ pub enum Op {
     ToStr,
 }
 
+/// Which native a call imports: its name and the (instantiated) function
+/// type it is called at. The VM links it by both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NativeCall {
+    pub name: String,
+    pub sig: TypeId,
+}
+
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     Int(i64),
@@ -192,8 +200,8 @@ pub enum ExprKind {
     /// Interface dispatch through a global method slot; `args[0]` is `self`.
     CallIface(u16, Vec<Expr>),
     CallClosure(Box<Expr>, Vec<Expr>),
-    /// A native function by name; the emitter records the import.
-    CallNative(&'static str, Vec<Expr>),
+    /// A native function (built-in or host); the emitter records the import.
+    CallNative(NativeCall, Vec<Expr>),
     Op(Op, Vec<Expr>),
     New(u16, Vec<Expr>),
     Field(Box<Expr>, u16),

@@ -22,7 +22,6 @@
 //! ```
 
 pub mod ast;
-pub mod bytecode;
 pub mod check;
 pub mod diag;
 pub mod emit;
@@ -34,6 +33,44 @@ pub mod types;
 
 pub use bytecode::Module;
 pub use diag::{Diagnostic, SourceMap};
+pub use loader::{FsResolver, MemoryResolver, Resolved, Resolver};
+/// The bytecode crate, re-exported: what this compiler produces.
+pub use pvm_bytecode as bytecode;
+pub use pvm_stdlib::{NativeSig, Ty};
+
+/// How to compile: which host functions exist and where imports come from.
+#[derive(Clone, Copy)]
+pub struct Options<'o> {
+    /// Functions a host program provides, callable from the program like
+    /// built-ins and type-checked against these signatures.
+    pub host: &'o [NativeSig],
+    /// Where `import "path";` reads files (`std/...` modules are built in).
+    pub resolver: &'o dyn Resolver,
+    /// Whether a program without `fn main()` is an error (it is for
+    /// `pvm run`; an embedding host calls functions by name instead).
+    pub require_main: bool,
+}
+
+impl Default for Options<'static> {
+    fn default() -> Self {
+        Options {
+            host: &[],
+            resolver: &FsResolver,
+            require_main: true,
+        }
+    }
+}
+
+/// One compile error, located: what an embedding host shows its users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The file as shown in messages.
+    pub file: String,
+    /// 1-based line and column (columns count characters).
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
 
 /// Why compilation failed.
 #[derive(Debug)]
@@ -54,10 +91,51 @@ impl CompileError {
             CompileError::Program(sm, d) => sm.render_all(&mut d.clone()),
         }
     }
+
+    /// Every error as a structured value, in the order [`CompileError::render`] prints them.
+    pub fn errors(&self) -> Vec<Located> {
+        match self {
+            CompileError::Entry(m) | CompileError::Limit(m) => vec![Located {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                message: m.clone(),
+            }],
+            CompileError::Program(sm, d) => {
+                let mut d = d.clone();
+                sm.sort(&mut d);
+                d.iter()
+                    .map(|d| {
+                        let f = sm.file(d.file);
+                        let (line, column) = f.line_col(d.start);
+                        Located {
+                            file: f.path.clone(),
+                            line,
+                            column,
+                            message: d.message.clone(),
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
-fn finish(program: loader::Program<'_>, sm: SourceMap, mut diags: Vec<Diagnostic>) -> Result<(Module, SourceMap), CompileError> {
-    match check::check(&program, &sm) {
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.render().trim_end())
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+fn finish(
+    program: loader::Program<'_>,
+    sm: SourceMap,
+    mut diags: Vec<Diagnostic>,
+    opts: &Options<'_>,
+) -> Result<(Module, SourceMap), CompileError> {
+    match check::check(&program, &sm, opts.host, opts.require_main) {
         Ok(checked) if diags.is_empty() => {
             let files = sm.files.iter().map(|f| f.path.clone()).collect();
             let m = emit::emit(checked, files).map_err(CompileError::Limit)?;
@@ -79,16 +157,26 @@ fn finish(program: loader::Program<'_>, sm: SourceMap, mut diags: Vec<Diagnostic
 
 /// Compiles the program whose entry file is `path` (imports are read from disk).
 pub fn compile_file(path: &str) -> Result<(Module, SourceMap), CompileError> {
-    let arena = bumpalo::Bump::new();
-    let mut sm = SourceMap::default();
-    let (program, diags) = loader::load(&arena, path, &mut sm).map_err(|e| CompileError::Entry(e.0))?;
-    finish(program, sm, diags)
+    compile_file_with(path, &Options::default())
 }
 
-/// Compiles a program held in memory (imports resolve relative to `name`).
-pub fn compile_source(name: &str, text: &str) -> Result<Module, CompileError> {
+/// Compiles the program whose entry file is `path`, with options.
+pub fn compile_file_with(path: &str, opts: &Options<'_>) -> Result<(Module, SourceMap), CompileError> {
     let arena = bumpalo::Bump::new();
     let mut sm = SourceMap::default();
-    let (program, diags) = loader::load_str(&arena, name, text, &mut sm);
-    finish(program, sm, diags).map(|(m, _)| m)
+    let (program, diags) = loader::load(&arena, path, &mut sm, opts.resolver).map_err(|e| CompileError::Entry(e.0))?;
+    finish(program, sm, diags, opts)
+}
+
+/// Compiles a program held in memory (imports resolve relative to `name`, from disk).
+pub fn compile_source(name: &str, text: &str) -> Result<Module, CompileError> {
+    compile_source_with(name, text, &Options::default()).map(|(m, _)| m)
+}
+
+/// Compiles a program held in memory, with options.
+pub fn compile_source_with(name: &str, text: &str, opts: &Options<'_>) -> Result<(Module, SourceMap), CompileError> {
+    let arena = bumpalo::Bump::new();
+    let mut sm = SourceMap::default();
+    let (program, diags) = loader::load_str(&arena, name, text, &mut sm, opts.resolver);
+    finish(program, sm, diags, opts)
 }

@@ -1,11 +1,13 @@
 //! Reading a program's files and following its imports.
 //!
-//! Starting from the file named on the command line, every `import "p";` is
-//! resolved relative to the importing file, read and parsed once (a file
-//! imported twice, or through two paths of a diamond, is the same file). A
-//! depth-first walk detects cycles and yields the files in dependency
-//! order: a file comes after everything it imports, which is exactly the
-//! order in which globals are initialised.
+//! Starting from the entry file, every `import "p";` is resolved: `std/...`
+//! names a standard module compiled into pvm ([`pvm_stdlib::module_source`]),
+//! anything else is handed to a [`Resolver`], by default [`FsResolver`],
+//! which reads it relative to the importing file. A file is read and parsed
+//! once: a file imported twice, or through two paths of a diamond, is the
+//! same file (same [`Resolved::key`]). A depth-first walk detects cycles and
+//! yields the files in dependency order: a file comes after everything it
+//! imports, which is exactly the order in which globals are initialised.
 
 use crate::ast::{File, Item};
 use crate::diag::{Diagnostic, SourceMap};
@@ -14,17 +16,85 @@ use bumpalo::Bump;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-/// A problem with the file named on the command line itself (not an import):
-/// reported by the CLI as a one-line error.
+/// Source files larger than this are refused before they are read whole.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// A problem with the entry file itself (not an import): reported by the
+/// CLI as a one-line error.
 #[derive(Debug)]
 pub struct EntryError(pub String);
+
+/// A file an import resolved to.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Identity: two imports with the same key are the same file.
+    pub key: String,
+    /// The path shown in messages and stack traces.
+    pub display: String,
+    pub text: String,
+}
+
+/// Where imports come from. A host that serves modules from memory
+/// implements this; `pvm` itself uses [`FsResolver`].
+pub trait Resolver {
+    /// Resolves `import "path";` written in the file shown as `importer`.
+    /// The error is the reason, shown after `cannot import "path": `.
+    fn resolve(&self, importer: &str, path: &str) -> Result<Resolved, String>;
+}
+
+/// Imports are files on disk, relative to the importing file.
+#[derive(Debug, Clone, Default)]
+pub struct FsResolver;
+
+impl Resolver for FsResolver {
+    fn resolve(&self, importer: &str, rel: &str) -> Result<Resolved, String> {
+        let display = join_display(importer, rel);
+        let canon = std::fs::canonicalize(&display).map_err(|_| format!("no such file ({display})"))?;
+        let text = read_source(&canon).map_err(|why| format!("{display} {why}"))?;
+        Ok(Resolved {
+            key: canon.to_string_lossy().into_owned(),
+            display,
+            text,
+        })
+    }
+}
+
+/// Imports are served from a table in memory, by the exact path written in
+/// the import (the embedding API's `compile` with modules uses this).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryResolver {
+    pub files: HashMap<String, String>,
+}
+
+impl Resolver for MemoryResolver {
+    fn resolve(&self, _importer: &str, path: &str) -> Result<Resolved, String> {
+        let text = self.files.get(path).ok_or_else(|| "no such module".to_string())?;
+        Ok(Resolved {
+            key: path.to_string(),
+            display: path.to_string(),
+            text: text.clone(),
+        })
+    }
+}
 
 /// Reads a source file; returns an error message on failure.
 pub fn read_source(path: &Path) -> Result<String, String> {
     if path.is_dir() {
         return Err("is a directory".into());
     }
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(format!("is larger than the {} MiB limit for source files", MAX_SOURCE_BYTES >> 20));
+    }
     let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
+    source_text(bytes)
+}
+
+/// Checks that bytes are pvm source text (UTF-8, no NUL byte).
+pub fn source_text(bytes: Vec<u8>) -> Result<String, String> {
     if bytes.contains(&0) {
         return Err("is a binary file, not pvm source".into());
     }
@@ -74,39 +144,62 @@ enum State {
 struct Loader<'a, 'm> {
     arena: &'a Bump,
     sm: &'m mut SourceMap,
+    resolver: &'m dyn Resolver,
     diags: Vec<Diagnostic>,
-    by_canon: HashMap<PathBuf, u16>,
+    by_key: HashMap<String, u16>,
     files: Vec<File<'a>>,
     state: Vec<State>,
     order: Vec<u16>,
     stack: Vec<u16>,
 }
 
-/// Loads the entry file and everything it imports. Lexical, syntax and
-/// import errors are returned as diagnostics alongside the program.
-pub fn load<'a>(arena: &'a Bump, entry: &str, sm: &mut SourceMap) -> Result<(Program<'a>, Vec<Diagnostic>), EntryError> {
+/// Loads the entry file from disk and everything it imports. Lexical,
+/// syntax and import errors are returned as diagnostics alongside the program.
+pub fn load<'a>(
+    arena: &'a Bump,
+    entry: &str,
+    sm: &mut SourceMap,
+    resolver: &dyn Resolver,
+) -> Result<(Program<'a>, Vec<Diagnostic>), EntryError> {
     let text = read_source(Path::new(entry)).map_err(|why| EntryError(format!("{entry}: {why}")))?;
-    Ok(load_text(arena, entry, text, sm))
+    let key = std::fs::canonicalize(entry)
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| entry.to_string());
+    Ok(load_text(arena, entry, key, text, sm, resolver))
 }
 
-/// Loads a program whose entry file's text is already in memory (imports
-/// are still read from disk, relative to `name`); used by tests and embedders.
-pub fn load_str<'a>(arena: &'a Bump, name: &str, text: &str, sm: &mut SourceMap) -> (Program<'a>, Vec<Diagnostic>) {
-    load_text(arena, name, text.to_string(), sm)
+/// Loads a program whose entry file's text is already in memory; imports
+/// are resolved relative to `name` by `resolver`.
+pub fn load_str<'a>(
+    arena: &'a Bump,
+    name: &str,
+    text: &str,
+    sm: &mut SourceMap,
+    resolver: &dyn Resolver,
+) -> (Program<'a>, Vec<Diagnostic>) {
+    load_text(arena, name, name.to_string(), text.to_string(), sm, resolver)
 }
 
-fn load_text<'a>(arena: &'a Bump, name: &str, text: String, sm: &mut SourceMap) -> (Program<'a>, Vec<Diagnostic>) {
+fn load_text<'a>(
+    arena: &'a Bump,
+    name: &str,
+    key: String,
+    text: String,
+    sm: &mut SourceMap,
+    resolver: &dyn Resolver,
+) -> (Program<'a>, Vec<Diagnostic>) {
     let mut l = Loader {
         arena,
         sm,
+        resolver,
         diags: Vec::new(),
-        by_canon: HashMap::new(),
+        by_key: HashMap::new(),
         files: Vec::new(),
         state: Vec::new(),
         order: Vec::new(),
         stack: Vec::new(),
     };
-    let id = l.add(name.to_string(), text, std::fs::canonicalize(name).ok());
+    let id = l.add(name.to_string(), text, key);
     l.visit(id);
     (
         Program {
@@ -118,12 +211,10 @@ fn load_text<'a>(arena: &'a Bump, name: &str, text: String, sm: &mut SourceMap) 
 }
 
 impl<'a> Loader<'a, '_> {
-    /// Parses a file and registers it under its canonical path (when it has one).
-    fn add(&mut self, display: String, text: String, canon: Option<PathBuf>) -> u16 {
+    /// Parses a file and registers it under its identity key.
+    fn add(&mut self, display: String, text: String, key: String) -> u16 {
         let id = self.sm.add(display, text);
-        if let Some(c) = canon {
-            self.by_canon.insert(c, id);
-        }
+        self.by_key.insert(key, id);
         let (tree, mut d) = parse_file(self.arena, &self.sm.file(id).text, id);
         self.diags.append(&mut d);
         self.files.push(tree);
@@ -142,16 +233,24 @@ impl<'a> Loader<'a, '_> {
             })
             .collect();
         for (rel, span) in imports {
-            let display = join_display(&self.sm.file(id).path, rel);
             let err = |msg: String| Diagnostic::new(id, span.start, span.end, msg);
-            let canon = match std::fs::canonicalize(&display) {
-                Ok(c) => c,
-                Err(_) => {
-                    self.diags.push(err(format!("cannot import \"{rel}\": no such file ({display})")));
+            let found = match pvm_stdlib::module_source(rel) {
+                Some(text) => Ok(Resolved {
+                    key: format!("<{rel}>"),
+                    display: rel.to_string(),
+                    text: text.to_string(),
+                }),
+                None if rel.starts_with("std/") => Err("there is no such standard module".to_string()),
+                None => self.resolver.resolve(&self.sm.file(id).path, rel),
+            };
+            let file = match found {
+                Ok(f) => f,
+                Err(why) => {
+                    self.diags.push(err(format!("cannot import \"{rel}\": {why}")));
                     continue;
                 }
             };
-            if let Some(&other) = self.by_canon.get(&canon) {
+            if let Some(&other) = self.by_key.get(&file.key) {
                 if self.state[other as usize] == State::Visiting {
                     let pos = self.stack.iter().position(|&f| f == other).unwrap_or(0);
                     let mut chain: Vec<String> = self.stack[pos..].iter().map(|&f| self.sm.file(f).path.clone()).collect();
@@ -160,13 +259,8 @@ impl<'a> Loader<'a, '_> {
                 }
                 continue;
             }
-            match read_source(&canon) {
-                Ok(text) => {
-                    let new_id = self.add(display, text, Some(canon));
-                    self.visit(new_id);
-                }
-                Err(why) => self.diags.push(err(format!("cannot import \"{rel}\": {display} {why}"))),
-            }
+            let new_id = self.add(file.display, file.text, file.key);
+            self.visit(new_id);
         }
         self.stack.pop();
         self.state[id as usize] = State::Done;

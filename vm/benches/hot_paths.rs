@@ -3,7 +3,7 @@
 //! float-heavy and allocation-heavy code. Run with `cargo bench -p pvm`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pvm::{Config, Outcome, Vm};
+use pvm::{Config, Host, Vm};
 
 const NBODY: &str = include_str!("../../benches/pvm/nbody.pvm");
 
@@ -12,14 +12,16 @@ fn program(body: &str) -> pvm_compiler::Module {
 }
 
 fn run(m: &pvm_compiler::Module) {
-    let mut vm = Vm::new(m.clone(), Config::default()).expect("verifies");
-    assert_eq!(vm.run_main(), Outcome::Finished);
+    let mut vm = Vm::new(m.clone(), &Host::new(), Config::default()).expect("verifies");
+    vm.run_main().expect("runs");
 }
 
 fn benches(c: &mut Criterion) {
     c.bench_function("compile nbody.pvm", |b| b.iter(|| program(NBODY)));
     let nbody = program(NBODY);
-    c.bench_function("verify nbody.pvm", |b| b.iter(|| pvm::verify::verify(&nbody).expect("valid")));
+    c.bench_function("verify nbody.pvm", |b| {
+        b.iter(|| pvm::bytecode::verify::verify(&nbody).expect("valid"))
+    });
     let fib = program("fn fib(n: int) -> int { if n < 2 { return n; } return fib(n - 1) + fib(n - 2); }\nfn main() { let x = fib(22); }");
     c.bench_function("interpret fib(22)", |b| b.iter(|| run(&fib)));
     let mandel = program(

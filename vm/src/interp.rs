@@ -5,55 +5,64 @@
 //! `base`; `R[x]` is `stack[base + x]`. A call puts the callee's frame right
 //! after the caller's, copies the arguments into its first registers and
 //! zeroes the rest (zero is `0`, `0.0`, `false` and `nil` alike, and the
-//! collector must never see stale pointers). Saved caller state goes on a
-//! separate `frames` vector, so pvm recursion never uses the native stack:
-//! deep recursion is bounded by `max_depth`, and exceeding it is the
-//! catchable error `stack overflow`.
+//! collector must never see stale pointers).
+//!
+//! Every active call also has a [`Frame`] record in `Vm::frames`, the
+//! running one on top: which function, where its registers start, and the
+//! instruction it is at (written back when it calls, or stops). pvm
+//! recursion never uses the native stack: deep recursion is bounded by
+//! `max_depth`, and exceeding it is the catchable error `stack overflow`.
 //!
 //! The dispatch loop keeps the hot state (`code`, `pc`, `regs`) in locals and
 //! reads registers without bounds checks; the verifier has proved every
 //! index in range. Errors travel as `Err(Trap)` out of the loop to
-//! [`Vm::call`], which either jumps to the innermost `try` handler (unwinding
-//! the frames above it) or turns the error into an [`Outcome`] with a stack
-//! trace.
+//! [`Vm::run_frames`], which either jumps to the innermost `try` handler
+//! (unwinding the frames above it) or gives the error to its caller.
+//!
+//! **Re-entry.** A native (such as `sort_by`) or a host function may call
+//! pvm code: [`Vm::invoke`] pushes a frame above the running ones and runs
+//! a nested loop until it returns. The nested activation only unwinds its
+//! own frames; an error it does not catch leaves through the native, into
+//! the pvm code that called it.
+//!
+//! **Checkpoints.** Function entries (the call instructions) and loop back
+//! edges (a jump to an earlier instruction) cost one tick of fuel; every
+//! [`crate::FUEL_CHUNK`] ticks the VM looks at its interrupt flag. When
+//! the fuel runs out or an interrupt arrives, the instruction has not run
+//! yet: its frame records its own index, and the run is *suspended* with
+//! every frame intact, to be resumed later from exactly there.
 //!
 //! The loop is compiled twice through a const generic: once plain, once
 //! counting instructions for `--stats`/`--trace`, so the fast path pays
 //! nothing for instrumentation.
 
+use crate::error::{TraceLine, Trap};
 use crate::heap::{field_ptr, map_bytes, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapData, MapObj, Obj, StrKey, StrObj};
-use crate::{Outcome, TraceLine, Trap, Vm, STACK_SLOTS};
-use pvm_compiler::bytecode::{disasm, Instr, Type};
+use crate::natives::{Imp, MAX_NATIVE_ARGS};
+use crate::{Vm, STACK_SLOTS};
+use pvm_bytecode::{disasm, Instr, Type};
 use std::cmp::Ordering;
 use std::time::Instant;
 
-/// A suspended caller.
+/// An active call.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     pub func: u32,
-    /// Where to continue in the caller (the instruction after the call).
+    /// For a caller: where it continues (the instruction after its call).
+    /// For the running frame: written when it calls or stops.
     pub pc: u32,
     pub base: u32,
-    /// Caller register receiving the result.
+    /// Register of the caller receiving the result.
     pub dst: u16,
 }
 
 /// An active `try`.
 #[derive(Debug, Clone, Copy)]
 pub struct Handler {
-    /// `frames.len()` when the handler was pushed: its frame is the one running then.
+    /// Index in `frames` of the frame that pushed it.
     pub depth: u32,
-    pub func: u32,
-    pub base: u32,
     pub target: u32,
     pub reg: u16,
-}
-
-/// Where execution stands when the loop is left.
-pub(crate) struct State {
-    func: usize,
-    pc: usize,
-    base: usize,
 }
 
 fn nil() -> Trap {
@@ -104,55 +113,99 @@ fn fmax(a: f64, b: f64) -> f64 {
 }
 
 impl Vm {
-    /// Calls a function that takes no arguments (an initialiser or `main`).
-    pub fn call(&mut self, f: u16) -> Outcome {
+    /// Calls function `f` with `args` above the running frames and runs it
+    /// to its return. Used for the initialisers and `main`, for calls from
+    /// the host, and re-entrantly by natives and host functions.
+    pub(crate) fn invoke(&mut self, f: u16, args: &[u64]) -> Result<u64, Trap> {
         let depth0 = self.frames.len();
-        let nregs = self.funcs[f as usize].nregs;
-        self.stack[..nregs].fill(0);
-        let mut st = State {
-            func: f as usize,
+        let base = self
+            .frames
+            .last()
+            .map(|fr| fr.base as usize + self.funcs[fr.func as usize].nregs)
+            .unwrap_or(0);
+        let rt = &self.funcs[f as usize];
+        if depth0 >= self.config.max_depth || base + rt.nregs > STACK_SLOTS {
+            return Err(Trap::Error("stack overflow".into()));
+        }
+        let n = args.len().min(rt.nparams + rt.ncaps);
+        self.stack[base..base + n].copy_from_slice(&args[..n]);
+        self.stack[base + n..base + rt.nregs].fill(0);
+        self.frames.push(Frame {
+            func: u32::from(f),
             pc: 0,
-            base: 0,
-        };
+            base: base as u32,
+            dst: 0,
+        });
+        self.run_frames(depth0)
+    }
+
+    /// Calls a closure value with `args` (for natives such as `sort_by`).
+    pub(crate) fn call_closure(&mut self, clo: u64, args: &[u64]) -> Result<u64, Trap> {
+        if clo == 0 {
+            return Err(super::nil());
+        }
+        // SAFETY: `clo` is a live closure: natives pass a `fn` argument,
+        // which the linker matched against a function type.
+        let c = unsafe { &*(clo as *const ClosureObj) };
+        // SAFETY: as above; the header's `aux` of a closure is its function.
+        let f = unsafe { (*(clo as *const Header)).aux };
+        let mut all = args.to_vec();
+        all.extend_from_slice(&c.caps);
+        self.invoke(f as u16, &all)
+    }
+
+    /// Continues the suspended frames (see [`Vm::run_frames`]).
+    pub(crate) fn resume_raw(&mut self) -> Result<u64, Trap> {
+        self.run_frames(0)
+    }
+
+    /// Runs frames from `frames[depth0]` (the entry of this activation)
+    /// until it returns, catching errors with this activation's handlers.
+    /// On an error no handler catches, this activation's frames are gone
+    /// and their trace lines added to `pending_trace`; on a suspension
+    /// every frame stays for resuming.
+    pub(crate) fn run_frames(&mut self, depth0: usize) -> Result<u64, Trap> {
         loop {
             let r = if self.config.count_instructions || self.config.trace {
-                self.exec::<true>(&mut st, depth0)
+                self.exec::<true>(depth0)
             } else {
-                self.exec::<false>(&mut st, depth0)
+                self.exec::<false>(depth0)
             };
             let trap = match r {
-                Ok(()) => return Outcome::Finished,
+                Ok(v) => return Ok(v),
                 Err(t) => t,
             };
-            if let Trap::Error(msg) = &trap {
+            if trap.catchable() {
                 if let Some(h) = self.handlers.last().copied().filter(|h| h.depth as usize >= depth0) {
                     self.handlers.pop();
-                    self.frames.truncate(h.depth as usize);
-                    st = State {
-                        func: h.func as usize,
-                        pc: h.target as usize,
-                        base: h.base as usize,
-                    };
-                    let s = self.new_str(msg);
-                    self.stack[h.base as usize + h.reg as usize] = s;
+                    self.frames.truncate(h.depth as usize + 1);
+                    self.pending_trace.clear();
+                    if let Trap::Error(msg) = &trap {
+                        let s = self.new_str(msg);
+                        let top = self.frames.last_mut().expect("a handler's frame is active");
+                        top.pc = h.target;
+                        let slot = top.base as usize + h.reg as usize;
+                        self.stack[slot] = s;
+                    }
                     continue;
                 }
             }
-            let trace = self.trace(&st, depth0);
+            if trap.suspends() && depth0 == 0 {
+                return Err(trap);
+            }
+            let lines: Vec<TraceLine> = self.frames[depth0..].iter().rev().map(|fr| self.frame_line(fr)).collect();
+            self.pending_trace.extend(lines);
             self.frames.truncate(depth0);
-            self.handlers.clear();
-            return match trap {
-                Trap::Error(m) => Outcome::Error(m, trace),
-                Trap::Limit(m) => Outcome::Limit(m, trace),
-                Trap::Exit(c) => Outcome::Exit(c),
-                Trap::BrokenPipe => Outcome::BrokenPipe,
-            };
+            let keep = self.handlers.iter().take_while(|h| (h.depth as usize) < depth0).count();
+            self.handlers.truncate(keep);
+            return Err(trap);
         }
     }
 
-    fn frame_line(&self, func: usize, pc: usize) -> TraceLine {
-        let f = &self.module.functions[func];
-        let line = f.lines.get(pc).copied().unwrap_or(0);
+    fn frame_line(&self, fr: &Frame) -> TraceLine {
+        let f = &self.module.functions[fr.func as usize];
+        // `pc` is past the instruction that called or failed.
+        let line = f.lines.get((fr.pc as usize).saturating_sub(1)).copied().unwrap_or(0);
         TraceLine {
             function: f.name.clone(),
             file: self.module.files.get(f.file as usize).cloned().unwrap_or_default(),
@@ -160,22 +213,15 @@ impl Vm {
         }
     }
 
-    fn trace(&self, st: &State, depth0: usize) -> Vec<TraceLine> {
-        let mut t = vec![self.frame_line(st.func, st.pc.saturating_sub(1))];
-        for fr in self.frames[depth0..].iter().rev() {
-            t.push(self.frame_line(fr.func as usize, (fr.pc as usize).saturating_sub(1)));
-        }
-        t
-    }
-
-    /// Marks every root and collects. `func`/`base` describe the running frame.
-    fn collect(&mut self, func: usize, base: usize) {
+    /// Marks every root and collects. Every active frame is in `frames`.
+    fn collect(&mut self) {
         let started = Instant::now();
         let Vm {
             heap,
             globals,
             global_refs,
             permanent,
+            roots,
             frames,
             funcs,
             stack,
@@ -184,12 +230,12 @@ impl Vm {
         for &g in global_refs.iter() {
             heap.mark(globals[g]);
         }
-        for &v in permanent.iter() {
+        for &v in permanent.iter().chain(roots.iter()) {
             heap.mark(v);
         }
-        let running = frames.iter().map(|f| (f.func as usize, f.base as usize)).chain([(func, base)]);
-        for (f, b) in running {
-            for &r in funcs[f].ref_regs.iter() {
+        for fr in frames.iter() {
+            let b = fr.base as usize;
+            for &r in funcs[fr.func as usize].ref_regs.iter() {
                 heap.mark(stack[b + r as usize]);
             }
         }
@@ -205,14 +251,19 @@ impl Vm {
         );
     }
 
-    /// The dispatch loop. Returns `Ok` when the entry function returns.
+    /// The dispatch loop: runs the top frame until the entry frame of this
+    /// activation (`frames[depth0]`) returns its value.
     // `!(a < b)` is deliberate for floats: it is true for NaN, unlike `a >= b`.
     #[allow(clippy::too_many_lines, clippy::neg_cmp_op_on_partial_ord)]
-    fn exec<const INSTR: bool>(&mut self, st: &mut State, depth0: usize) -> Result<(), Trap> {
+    fn exec<const INSTR: bool>(&mut self, depth0: usize) -> Result<u64, Trap> {
         let stack = self.stack.as_mut_ptr();
-        let mut func = st.func;
-        let mut pc = st.pc;
-        let mut base = st.base;
+        let top = *self.frames.last().expect("exec runs a pushed frame");
+        let mut func = top.func as usize;
+        let mut pc = top.pc as usize;
+        let mut base = top.base as usize;
+        // The native table does not change while the VM runs; holding our
+        // own reference lets a native borrow the VM mutably.
+        let natives = self.natives.clone();
         // SAFETY (for every raw access below): `funcs` is not modified while
         // running, so `code` stays valid; the verifier proved each register
         // index < nregs and each jump target < code length, and a call checks
@@ -252,11 +303,12 @@ impl Vm {
                 *regs.add($d as usize) = ($v) as u64
             };
         }
+        // Writes the running frame's position back to its record.
         macro_rules! save {
             () => {{
-                st.func = func;
-                st.pc = pc;
-                st.base = base;
+                if let Some(fr) = self.frames.last_mut() {
+                    fr.pc = pc as u32;
+                }
             }};
         }
         macro_rules! throw {
@@ -268,28 +320,57 @@ impl Vm {
         macro_rules! err {
             ($($t:tt)*) => { throw!(Trap::Error(format!($($t)*))) };
         }
+        // A checkpoint: one tick of fuel. When the fuel or the chunk runs
+        // out, the instruction (at pc - 1) has not run yet; suspending
+        // records it, so a resumed run executes it again from the start.
+        macro_rules! checkpoint {
+            () => {{
+                self.ticks -= 1;
+                if self.ticks < 0 {
+                    if let Err(t) = self.refuel() {
+                        pc -= 1;
+                        throw!(t);
+                    }
+                }
+            }};
+        }
+        // A jump; one to an earlier instruction is a loop's back edge.
+        macro_rules! jump {
+            ($target:expr) => {{
+                let t = $target as usize;
+                if t < pc {
+                    checkpoint!();
+                }
+                pc = t;
+            }};
+        }
         macro_rules! safepoint {
             () => {
                 if self.heap.wants_gc() {
-                    self.collect(func, base);
+                    save!();
+                    self.collect();
                     if self.heap.bytes > self.heap.max {
                         throw!(Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max)));
                     }
                 }
             };
         }
+        // Enters `callee`: checks the stack, saves the caller's position and
+        // pushes the callee's record. Its registers are filled by the caller.
         macro_rules! enter {
             ($callee:expr, $dst:expr) => {{
+                checkpoint!();
                 let callee = $callee as usize;
                 let cf = &self.funcs[callee];
                 let nb = base + nregs;
                 if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
                     throw!(Trap::Error("stack overflow".into()));
                 }
+                save!();
                 self.frames.push(Frame {
-                    func: func as u32,
-                    pc: pc as u32,
-                    base: base as u32,
+                    func: callee as u32,
+                    pc: 0,
+                    base: nb as u32,
                     dst: $dst,
                 });
                 func = callee;
@@ -311,29 +392,29 @@ impl Vm {
                 std::ptr::write_bytes(regs.add(np), 0, nregs - np);
             }};
         }
-        // Drops the running frame's handlers and returns to its caller, whose
-        // frame it yields; leaves the loop when the entry function returns.
+        // Drops the running frame and its handlers and returns to its
+        // caller, storing `v` in the caller's destination register; leaves
+        // the loop when the entry frame of this activation returns.
         macro_rules! leave {
-            () => {{
+            ($v:expr) => {{
+                let v: Option<u64> = $v;
+                let done = self.frames.pop().expect("the running frame is on the stack");
                 while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
                     self.handlers.pop();
                 }
                 if self.frames.len() == depth0 {
-                    return Ok(());
+                    return Ok(v.unwrap_or(0));
                 }
-                let fr = self.frames.pop().unwrap_or(Frame {
-                    func: 0,
-                    pc: 0,
-                    base: 0,
-                    dst: 0,
-                });
+                let fr = *self.frames.last().expect("a caller is on the stack");
                 func = fr.func as usize;
                 pc = fr.pc as usize;
                 base = fr.base as usize;
                 nregs = self.funcs[func].nregs;
                 code = self.funcs[func].code.as_ptr();
                 regs = stack.add(base);
-                fr
+                if let Some(v) = v {
+                    *regs.add(done.dst as usize) = v;
+                }
             }};
         }
         macro_rules! str_of {
@@ -504,63 +585,68 @@ impl Vm {
                         safepoint!();
                     }
 
-                    Instr::Jmp { target } => pc = target as usize,
+                    Instr::Jmp { target } => jump!(target),
                     Instr::JmpIf { cond, target } => {
                         if r!(cond) != 0 {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JmpIfNot { cond, target } => {
                         if r!(cond) == 0 {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JLtI { a, b, target } => {
                         if ri!(a) < ri!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JLeI { a, b, target } => {
                         if ri!(a) <= ri!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JEqI { a, b, target } => {
                         if ri!(a) == ri!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JNeI { a, b, target } => {
                         if ri!(a) != ri!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JLtF { a, b, target } => {
                         if rf!(a) < rf!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JLeF { a, b, target } => {
                         if rf!(a) <= rf!(b) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JNLtF { a, b, target } => {
                         if !(rf!(a) < rf!(b)) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::JNLeF { a, b, target } => {
                         if !(rf!(a) <= rf!(b)) {
-                            pc = target as usize;
+                            jump!(target);
                         }
                     }
                     Instr::ForLoop { ctr, end, target } => {
                         let c = ri!(ctr).wrapping_add(1);
-                        set_i!(ctr, c);
                         if c < ri!(end) {
+                            // The checkpoint comes before the counter moves, so
+                            // a suspended loop resumes without skipping a step.
+                            if (target as usize) < pc {
+                                checkpoint!();
+                            }
                             pc = target as usize;
                         }
+                        set_i!(ctr, c);
                     }
 
                     Instr::Call { dst, func: f, args } => call!(f, dst, args),
@@ -576,7 +662,13 @@ impl Vm {
                             throw!(nil());
                         }
                         let class = (*(recv as *const Header)).aux as usize;
-                        let f = *self.vtable.get_unchecked(class * self.slots + slot as usize);
+                        let slot = u32::from(slot);
+                        // The verifier proved the receiver's class implements the
+                        // slot's interface, so one of its itables covers the slot.
+                        let Some(t) = self.itables[class].iter().find(|t| t.first <= slot && slot < t.end) else {
+                            err!("internal error: no method for interface slot {slot}");
+                        };
+                        let f = self.itable_funcs[(t.base + slot - t.first) as usize];
                         call!(f, dst, args);
                     }
                     Instr::CallClosure { dst, clo, args } => {
@@ -596,38 +688,42 @@ impl Vm {
                         std::ptr::write_bytes(regs.add(np + nc), 0, nregs - np - nc);
                     }
                     Instr::CallNative { dst, native, args } => {
-                        let n = *self.native_arity.get_unchecked(native as usize);
-                        let mut a = [0u64; 8];
+                        let nat = natives.get_unchecked(native as usize);
+                        let n = nat.sig.params.len();
+                        let mut a = [0u64; MAX_NATIVE_ARGS];
                         std::ptr::copy_nonoverlapping(regs.add(args as usize), a.as_mut_ptr(), n);
-                        let f = *self.natives.get_unchecked(native as usize);
                         save!();
-                        match f(self, &a[..n]) {
+                        let r = match &nat.imp {
+                            Imp::Builtin(f) => f(self, &a[..n], &nat.sig),
+                            Imp::Host(f) => f(self, &a[..n], &nat.sig.params, nat.sig.ret),
+                        };
+                        match r {
                             Ok(v) => {
-                                if *self.native_returns.get_unchecked(native as usize) {
+                                if nat.returns {
                                     r!(dst) = v;
                                 }
                             }
-                            Err(t) => return Err(t),
+                            Err(t) => {
+                                if t.suspends() {
+                                    // Suspended inside a callback: the call runs
+                                    // again, whole, when the run resumes.
+                                    pc -= 1;
+                                    save!();
+                                }
+                                return Err(t);
+                            }
                         }
                         safepoint!();
                     }
-                    Instr::Ret { src } => {
-                        let v = r!(src);
-                        let fr = leave!();
-                        r!(fr.dst) = v;
-                    }
-                    Instr::RetVoid {} => {
-                        leave!();
-                    }
+                    Instr::Ret { src } => leave!(Some(r!(src))),
+                    Instr::RetVoid {} => leave!(None),
                     Instr::Throw { src } => {
                         let s = str_of!(r!(src));
                         throw!(Trap::Error(String::from_utf8_lossy(s).into_owned()));
                     }
                     Instr::TryBegin { handler, reg } => {
                         self.handlers.push(Handler {
-                            depth: self.frames.len() as u32,
-                            func: func as u32,
-                            base: base as u32,
+                            depth: (self.frames.len() - 1) as u32,
                             target: handler,
                             reg,
                         });
@@ -821,8 +917,20 @@ impl Vm {
                         r!(dst) = self.heap.alloc_cell(holds_ref, r!(src)) as u64;
                         safepoint!();
                     }
-                    Instr::CellGet { dst, cell } => r!(dst) = (*(r!(cell) as *const CellObj)).value,
-                    Instr::CellSet { cell, src } => (*(r!(cell) as *mut CellObj)).value = r!(src),
+                    Instr::CellGet { dst, cell } => {
+                        let c = r!(cell);
+                        if c == 0 {
+                            throw!(nil());
+                        }
+                        r!(dst) = (*(c as *const CellObj)).value;
+                    }
+                    Instr::CellSet { cell, src } => {
+                        let c = r!(cell);
+                        if c == 0 {
+                            throw!(nil());
+                        }
+                        (*(c as *mut CellObj)).value = r!(src);
+                    }
                     Instr::MakeClosure { dst, func: f, caps, n } => {
                         let c: Box<[u64]> = std::slice::from_raw_parts(regs.add(caps as usize), n as usize).into();
                         r!(dst) = self.heap.alloc_closure(f as u32, c) as u64;

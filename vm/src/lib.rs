@@ -1,140 +1,87 @@
-//! # pvm: a process virtual machine
+//! # pvm: the runtime of the pvm virtual machine
 //!
-//! This crate loads, verifies and runs the bytecode produced by
-//! [`pvm_compiler`]. Reading order for the curious:
+//! This crate loads verified bytecode ([`pvm_bytecode::Module`]) and runs
+//! it: the interpreter, the heap and its collector, the built-in natives,
+//! and the API a Rust host program uses to embed pvm. With the `compiler`
+//! feature (on by default) it also compiles source text; without it, it
+//! links no parser at all and loads `.pvmc` files only.
 //!
-//! * [`verify`]: why a module from anywhere is safe to run.
-//! * [`interp`]: the register interpreter, one `match` arm per instruction.
-//! * [`heap`]: objects and the precise mark-sweep collector.
-//! * [`natives`]: built-in functions and how a host adds its own.
-//! * [`format`]: how values become text.
+//! Reading order for the curious:
 //!
-//! Embedding in a few lines:
+//! * [`Vm`] (this file): loading, linking, calling in and out, limits;
+//! * `interp`: the register interpreter, one `match` arm per instruction;
+//! * `heap`: objects and the precise mark-sweep collector;
+//! * `natives`: the built-in functions, and how natives are linked;
+//! * [`host`] and [`value`]: host functions and the Rust ⇄ pvm values;
+//! * `format`: how values become text.
+//!
+//! ## Embedding in a few lines
 //!
 //! ```
-//! use pvm::{Vm, Config, Outcome};
-//! let module = pvm_compiler::compile_source("demo.pvm", "fn main() { let x = 6 * 7; }").unwrap();
-//! let mut vm = Vm::new(module, Config::default()).expect("verifies");
-//! assert!(matches!(vm.run_main(), Outcome::Finished));
+//! use pvm::{Captured, Config, Host, RunError, Vm};
+//!
+//! // Host functions are closures; the script's type checker sees them.
+//! let mut host = Host::new();
+//! host.func("tax_rate", |region: String| if region == "EU" { 0.2 } else { 0.1 }).unwrap();
+//!
+//! let src = r#"
+//!     let calls = 0;
+//!     fn price(net: float, region: str) -> float {
+//!         calls += 1;
+//!         return net * (1.0 + tax_rate(region));
+//!     }
+//!     fn spin() { while true { } }
+//! "#;
+//! let mut vm = Vm::from_source("rules.pvm", src, &host, Config::default()).unwrap();
+//! let out = Captured::new();
+//! vm.set_output(out.clone());
+//!
+//! // Typed calls: a wrong signature is an error here, at lookup.
+//! let price = vm.func::<(f64, String), f64>("price").unwrap();
+//! assert_eq!(price.call(&mut vm, (100.0, "EU".into())).unwrap(), 120.0);
+//! assert!(vm.func::<(i64,), f64>("price").is_err());
+//!
+//! // Bounded: a runaway call runs out of fuel instead of hanging the host.
+//! vm.set_fuel(Some(10_000));
+//! let spin = vm.func::<(), ()>("spin").unwrap();
+//! assert_eq!(spin.call(&mut vm, ()), Err(RunError::OutOfFuel));
 //! ```
+//!
+//! Errors come back as [`RunError`] values with the pvm stack trace;
+//! [`InterruptHandle`] stops a run from another thread; [`Vm::set_output`]
+//! and [`Vm::set_input`] redirect `print` and `read_line`; [`Capabilities`]
+//! decide what `read_file`, `write_file`, `args`, `exit` and `clock` may
+//! do (nothing, by default). A `Vm` is `Send`, and VMs share nothing: run
+//! as many as you like, on any threads.
 
-pub mod format;
-pub mod heap;
-pub mod interp;
-pub mod natives;
-pub mod verify;
+mod config;
+mod error;
+mod format;
+mod heap;
+pub mod host;
+mod interp;
+mod io;
+mod natives;
+pub mod value;
 
+pub use config::Config;
+pub use error::{LoadError, RunError, TraceLine};
+pub use host::{Caller, Host, HostError};
+pub use io::{Access, Capabilities, Captured};
+pub use natives::{parse_float, parse_int};
+pub use pvm_bytecode as bytecode;
+pub use pvm_bytecode::Module;
+pub use value::{ConvError, PvmArgs, PvmKey, PvmType};
+
+use error::Trap;
 use heap::{Heap, Layouts};
-use natives::{NativeFn, Natives};
-use pvm_compiler::bytecode::{Const, FuncKind, Instr, Module, Type};
-use std::io::Write;
-use std::time::Instant;
-
-/// Why execution stopped abnormally, as raised inside the VM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trap {
-    /// A catchable runtime error or `throw`, with its message.
-    Error(String),
-    /// `exit(code)`: not catchable.
-    Exit(i32),
-    /// A resource limit (heap, stack depth of the host...): not catchable.
-    Limit(String),
-    /// Standard output was closed by the reader: stop quietly.
-    BrokenPipe,
-}
-
-/// One line of a stack trace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceLine {
-    pub function: String,
-    pub file: String,
-    pub line: u32,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Finished,
-    Exit(i32),
-    /// An uncaught error (message, trace innermost first).
-    Error(String, Vec<TraceLine>),
-    /// A resource limit was exceeded.
-    Limit(String, Vec<TraceLine>),
-    BrokenPipe,
-}
-
-impl Outcome {
-    /// The process exit status for this outcome (LANGUAGE.md).
-    pub fn status(&self) -> i32 {
-        match self {
-            Outcome::Finished | Outcome::BrokenPipe => 0,
-            Outcome::Exit(c) => *c,
-            Outcome::Error(..) | Outcome::Limit(..) => 1,
-        }
-    }
-
-    /// The text to print on standard error, if any.
-    pub fn report(&self) -> Option<String> {
-        let (msg, trace) = match self {
-            Outcome::Error(m, t) | Outcome::Limit(m, t) => (m, t),
-            _ => return None,
-        };
-        let mut s = format!("error: {msg}\n");
-        for t in trace {
-            s.push_str(&format!("  at {} ({}:{})\n", t.function, t.file, t.line));
-        }
-        Some(s)
-    }
-}
-
-/// Settings for one VM.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Heap limit in bytes.
-    pub max_heap: usize,
-    /// Collect at every allocation (for testing the collector).
-    pub gc_stress: bool,
-    /// Count instructions (for `--stats`).
-    pub count_instructions: bool,
-    /// Print every instruction as it runs (for `--trace`).
-    pub trace: bool,
-    /// Arguments visible to `args()`.
-    pub args: Vec<String>,
-    /// Maximum call depth before `stack overflow`.
-    pub max_depth: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            max_heap: 1 << 30,
-            gc_stress: false,
-            count_instructions: false,
-            trace: false,
-            args: Vec::new(),
-            max_depth: 200_000,
-        }
-    }
-}
-
-/// Why a module could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadError {
-    Verify(verify::VerifyError),
-    /// A native the module imports is missing or has another signature.
-    Native(String),
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Verify(e) => e.fmt(f),
-            LoadError::Native(m) => write!(f, "cannot link: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
+use natives::Linked;
+use pvm_bytecode::{Const, FuncKind, Instr, Type, TypeId};
+use pvm_stdlib::Ty;
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Per-function data the interpreter needs at hand.
 pub(crate) struct FuncRt {
@@ -142,14 +89,40 @@ pub(crate) struct FuncRt {
     pub nregs: usize,
     pub nparams: usize,
     pub ncaps: usize,
-    pub ref_regs: Box<[u16]>,
+    pub ref_regs: Box<[u32]>,
+}
+
+/// One interface a class implements: global method slots `first..end`
+/// dispatch to `itable_funcs[base + slot - first]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ITable {
+    pub first: u32,
+    pub end: u32,
+    pub base: u32,
+}
+
+/// Checkpoints (function entries and loop back edges) paid for at once;
+/// the interrupt flag is looked at once per chunk, so a run stops within
+/// this many checkpoints of being interrupted.
+const FUEL_CHUNK: u64 = 1024;
+
+/// What a suspended run (out of fuel, interrupted) was doing for the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// Nothing is suspended.
+    None,
+    /// A call from the host: resume it to get its result.
+    Call,
+    /// `run_main`'s initialisers and `main`, this entry next after the
+    /// suspended one.
+    Main { next: usize },
 }
 
 /// A loaded, verified program and its runtime state.
 pub struct Vm {
-    pub module: Module,
+    pub(crate) module: Module,
     pub(crate) funcs: Vec<FuncRt>,
-    pub heap: Heap,
+    pub(crate) heap: Heap,
     pub(crate) stack: Vec<u64>,
     pub(crate) frames: Vec<interp::Frame>,
     pub(crate) handlers: Vec<interp::Handler>,
@@ -157,62 +130,116 @@ pub struct Vm {
     pub(crate) global_refs: Vec<usize>,
     pub(crate) consts: Vec<u64>,
     pub(crate) static_closures: Vec<u64>,
-    pub(crate) natives: Vec<NativeFn>,
-    pub(crate) native_arity: Vec<usize>,
-    /// Whether each native returns a value (to be stored in the call's `dst`).
-    pub(crate) native_returns: Vec<bool>,
+    pub(crate) natives: Arc<[Linked]>,
     /// Objects that live as long as the VM: string constants and the values
     /// of top-level functions. The collector marks them as roots.
     pub(crate) permanent: Vec<u64>,
-    /// `vtable[class * slots + slot]` = method function, or `u32::MAX`.
-    pub(crate) vtable: Vec<u32>,
-    pub(crate) slots: usize,
-    pub(crate) str_array_ty: u32,
-    out: Vec<u8>,
-    pub args: Vec<String>,
-    pub started: Instant,
-    pub instructions: u64,
+    /// Values natives hold while pvm code runs (see `natives::generic`):
+    /// roots for the collector.
+    pub(crate) roots: Vec<u64>,
+    /// Interface dispatch, per class: for each interface it implements,
+    /// the range of global method slots and where its methods start in
+    /// `itable_funcs`. Memory is proportional to the methods that exist.
+    pub(crate) itables: Vec<Box<[ITable]>>,
+    pub(crate) itable_funcs: Vec<u32>,
+    pub(crate) io: io::Io,
+    pub(crate) instructions: u64,
     pub(crate) config: Config,
+    /// Checkpoints still paid for (see [`FUEL_CHUNK`]).
+    pub(crate) ticks: i64,
+    /// Fuel not yet handed to `ticks`; `u64::MAX` for unlimited.
+    fuel_left: u64,
+    fuel_limited: bool,
+    pub(crate) interrupt: Arc<AtomicBool>,
+    /// How many initialisers have run to completion.
+    inits_done: usize,
+    pending: Pending,
+    /// Trace lines of an error that left a nested activation (a callback
+    /// from a native), innermost first; completed by the outer ones.
+    pub(crate) pending_trace: Vec<TraceLine>,
+    data: Option<Box<dyn Any + Send>>,
 }
 
-/// Stack slots reserved for registers (pages are only touched when used).
-const STACK_SLOTS: usize = 1 << 23;
+// SAFETY: a `Vm` owns everything its raw pointers point to (its heap
+// objects and stack); nothing is shared with another VM or kept in
+// thread-local state, and the host functions and I/O it holds are `Send`
+// (host functions are also `Sync`). Moving it to another thread moves all
+// of its state with it.
+unsafe impl Send for Vm {}
+
+/// Register stack slots reserved per VM (pages are only touched when used).
+pub(crate) const STACK_SLOTS: usize = 1 << 23;
+
+fn nil() -> Trap {
+    Trap::Error("nil reference".into())
+}
+
+fn usage(msg: impl Into<String>) -> RunError {
+    RunError::Usage(msg.into())
+}
 
 impl Vm {
-    /// Verifies and links a module against the standard natives.
-    pub fn new(module: Module, config: Config) -> Result<Vm, LoadError> {
-        Vm::with_natives(module, config, &Natives::standard())
+    /// Verifies a module and links it against the built-ins and the host's
+    /// functions.
+    pub fn new(module: Module, host: &Host, config: Config) -> Result<Vm, LoadError> {
+        pvm_bytecode::verify::verify(&module).map_err(LoadError::Verify)?;
+        let natives = natives::link(&module, &host.funcs).map_err(LoadError::Link)?;
+        Ok(Vm::link(module, natives, host.caps.clone(), config))
     }
 
-    /// Verifies and links a module against the given natives.
-    pub fn with_natives(module: Module, config: Config, natives: &Natives) -> Result<Vm, LoadError> {
-        verify::verify(&module).map_err(LoadError::Verify)?;
-        let mut linked = Vec::new();
-        let mut arity = Vec::new();
-        let mut returns = Vec::new();
-        for imp in &module.natives {
-            let def = natives
-                .by_name
-                .get(&imp.name)
-                .ok_or_else(|| LoadError::Native(format!("no native function `{}`", imp.name)))?;
-            let Some(Type::Func(ps, r)) = module.types.get(imp.sig as usize) else {
-                return Err(LoadError::Native(format!("bad signature for `{}`", imp.name)));
-            };
-            let ok = ps.len() == def.params.len()
-                && ps.iter().zip(&def.params).all(|(t, p)| p.matches(&module, *t))
-                && def.ret.matches(&module, *r);
-            if !ok || ps.len() > 8 {
-                return Err(LoadError::Native(format!(
-                    "native function `{}` has a different signature",
-                    imp.name
-                )));
-            }
-            linked.push(def.f);
-            arity.push(ps.len());
-            returns.push(def.ret != natives::ValType::Void);
-        }
+    /// Decodes a `.pvmc` file's bytes, then as [`Vm::new`].
+    pub fn from_bytecode(bytes: &[u8], host: &Host, config: Config) -> Result<Vm, LoadError> {
+        let m =
+            pvm_bytecode::format::decode(bytes).map_err(|e| LoadError::Verify(pvm_bytecode::verify::VerifyError(vec![e.to_string()])))?;
+        Vm::new(m, host, config)
+    }
+
+    /// Compiles source text (imports from disk, relative to `name`, and the
+    /// standard modules), type-checking calls of the host's functions; then
+    /// as [`Vm::new`]. A program without `main` is fine here: the host calls
+    /// its functions.
+    #[cfg(feature = "compiler")]
+    pub fn from_source(name: &str, source: &str, host: &Host, config: Config) -> Result<Vm, LoadError> {
+        Vm::from_source_with(name, source, &pvm_compiler::FsResolver, host, config)
+    }
+
+    /// As [`Vm::from_source`], with imports served by `resolver` (for
+    /// example a [`pvm_compiler::MemoryResolver`] of modules held in memory).
+    #[cfg(feature = "compiler")]
+    pub fn from_source_with(
+        name: &str,
+        source: &str,
+        resolver: &dyn pvm_compiler::Resolver,
+        host: &Host,
+        config: Config,
+    ) -> Result<Vm, LoadError> {
+        let sigs = host.signatures();
+        let opts = pvm_compiler::Options {
+            host: &sigs,
+            resolver,
+            require_main: false,
+        };
+        let (m, _) = pvm_compiler::compile_source_with(name, source, &opts).map_err(compile_error)?;
+        Vm::new(m, host, config)
+    }
+
+    /// Compiles the program in file `path` (see [`Vm::from_source`]).
+    #[cfg(feature = "compiler")]
+    pub fn from_file(path: &str, host: &Host, config: Config) -> Result<Vm, LoadError> {
+        let sigs = host.signatures();
+        let opts = pvm_compiler::Options {
+            host: &sigs,
+            resolver: &pvm_compiler::FsResolver,
+            require_main: false,
+        };
+        let (m, _) = pvm_compiler::compile_file_with(path, &opts).map_err(compile_error)?;
+        Vm::new(m, host, config)
+    }
+
+    /// Builds the runtime state of a verified, linked module.
+    fn link(module: Module, natives: Vec<Linked>, caps: Capabilities, config: Config) -> Vm {
         let m = &module;
-        let is_ref = |t: u16| m.types.get(t as usize).map(|t| t.is_ref()).unwrap_or(false);
+        let is_ref = |t: u16| m.types.get(t as usize).is_some_and(Type::is_ref);
         let mut layouts = Layouts::default();
         for t in &m.types {
             let (er, ks) = match t {
@@ -234,44 +261,52 @@ impl Vm {
                     .collect(),
             );
         }
-        let mut funcs = Vec::new();
+        let mut funcs = Vec::with_capacity(m.functions.len());
         for f in &m.functions {
-            layouts.capture_refs.push(
-                f.regs[f.params as usize..(f.params + f.captures) as usize]
-                    .iter()
-                    .map(|t| is_ref(*t))
-                    .collect(),
-            );
+            let (p, c) = (f.params as usize, f.captures as usize);
+            layouts
+                .capture_refs
+                .push(f.regs.get(p..p + c).unwrap_or(&[]).iter().map(|t| is_ref(*t)).collect());
             funcs.push(FuncRt {
                 code: f.code.clone().into_boxed_slice(),
                 nregs: f.regs.len(),
-                nparams: f.params as usize,
-                ncaps: f.captures as usize,
+                nparams: p,
+                ncaps: c,
                 ref_regs: f
                     .regs
                     .iter()
                     .enumerate()
                     .filter(|(_, t)| is_ref(**t))
-                    .map(|(i, _)| i as u16)
+                    .map(|(i, _)| i as u32)
                     .collect(),
             });
         }
-        let slots: usize = m.interfaces.iter().map(|i| i.methods.len()).sum();
-        let mut vtable = vec![u32::MAX; m.classes.len() * slots];
-        for (ci, c) in m.classes.iter().enumerate() {
-            for &ii in &c.interfaces {
-                let iface = &m.interfaces[ii as usize];
-                for (k, (name, _)) in iface.methods.iter().enumerate() {
-                    if let Some((_, fid)) = c.methods.iter().find(|x| &x.0 == name) {
-                        vtable[ci * slots + iface.first_slot as usize + k] = *fid as u32;
+        // Interface tables (itables), as the JVM has them: a class lists
+        // the interfaces it implements, each with its methods in slot order.
+        let mut itable_funcs = Vec::new();
+        let itables = m
+            .classes
+            .iter()
+            .map(|c| {
+                let mut v = Vec::with_capacity(c.interfaces.len());
+                for &ii in &c.interfaces {
+                    let Some(iface) = m.interfaces.get(ii as usize) else { continue };
+                    let base = itable_funcs.len() as u32;
+                    for (name, _) in &iface.methods {
+                        let f = c.methods.iter().find(|x| &x.0 == name).map(|x| u32::from(x.1));
+                        // The verifier proved every method is there.
+                        itable_funcs.push(f.unwrap_or(u32::MAX));
                     }
+                    let n = iface.methods.len() as u32;
+                    v.push(ITable {
+                        first: u32::from(iface.first_slot),
+                        end: u32::from(iface.first_slot) + n,
+                        base,
+                    });
                 }
-            }
-        }
-        let str_ty = m.types.iter().position(|t| *t == Type::Str);
-        let str_array_ty = str_ty
-            .and_then(|s| m.types.iter().position(|t| *t == Type::Array(s as u16)))
-            .unwrap_or(u32::MAX as usize) as u32;
+                v.into_boxed_slice()
+            })
+            .collect();
         let global_refs = m.globals.iter().enumerate().filter(|(_, g)| is_ref(g.ty)).map(|(i, _)| i).collect();
         let mut heap = Heap::new(config.max_heap, config.gc_stress, layouts);
         // Constants and top-level function values live as long as the VM.
@@ -305,7 +340,7 @@ impl Vm {
             .chain(static_closures.iter().copied().filter(|v| *v != 0))
             .collect();
         let globals = vec![0; m.globals.len()];
-        Ok(Vm {
+        Vm {
             funcs,
             heap,
             stack: vec![0; STACK_SLOTS],
@@ -315,91 +350,519 @@ impl Vm {
             global_refs,
             consts,
             static_closures,
-            natives: linked,
-            native_arity: arity,
-            native_returns: returns,
+            natives: natives.into(),
             permanent,
-            vtable,
-            slots,
-            str_array_ty,
-            out: Vec::with_capacity(1 << 16),
-            args: config.args.clone(),
-            started: Instant::now(),
+            roots: Vec::new(),
+            itables,
+            itable_funcs,
+            io: io::Io::new(caps),
             instructions: 0,
             config,
+            ticks: 0,
+            fuel_left: u64::MAX,
+            fuel_limited: false,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            inits_done: 0,
+            pending: Pending::None,
+            pending_trace: Vec::new(),
+            data: None,
             module,
-        })
+        }
     }
 
-    /// Runs every file's global initialisers, then `main`, and flushes output.
-    pub fn run_main(&mut self) -> Outcome {
-        let mut outcome = Outcome::Finished;
-        let entries: Vec<u16> = self.module.inits.iter().copied().chain([self.module.main]).collect();
-        for f in entries {
-            outcome = self.call(f);
-            if outcome != Outcome::Finished {
-                break;
+    /// The module this VM runs.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    // ------------------------------------------------------------ running
+
+    /// Runs every file's global initialisers, then `main`, and flushes the
+    /// output. For `pvm run`.
+    pub fn run_main(&mut self) -> Result<(), RunError> {
+        self.abandon();
+        if self.module.main.is_none() {
+            return Err(usage("the program has no `fn main()`"));
+        }
+        self.drive_main(0)
+    }
+
+    /// Continues a suspended [`Vm::run_main`] (after [`RunError::OutOfFuel`]
+    /// or [`RunError::Interrupted`]).
+    pub fn resume_main(&mut self) -> Result<(), RunError> {
+        let Pending::Main { next } = self.pending else {
+            return Err(usage("no run_main is suspended"));
+        };
+        self.pending = Pending::None;
+        match self.resume_raw() {
+            Ok(_) => self.drive_main(next),
+            Err(e) => Err(self.suspend_or_end(e, Pending::Main { next })),
+        }
+    }
+
+    fn drive_main(&mut self, from: usize) -> Result<(), RunError> {
+        let entries: Vec<u16> = self.module.inits.iter().copied().chain(self.module.main).collect();
+        for (i, &f) in entries.iter().enumerate().skip(from) {
+            if let Err(e) = self.invoke(f, &[]) {
+                return Err(self.suspend_or_end(e, Pending::Main { next: i + 1 }));
             }
+            self.inits_done = self.inits_done.max((i + 1).min(self.module.inits.len()));
         }
-        if self.flush_out().is_err() && outcome == Outcome::Finished {
-            outcome = Outcome::BrokenPipe;
-        }
-        outcome
+        self.io.flush().map_err(|t| self.to_run_error(t))
     }
 
-    // ------------------------------------------------------------ helpers for natives
-
-    /// The text of a `str` argument (`nil reference` if nil).
-    pub fn str_arg(&self, v: u64) -> Result<&str, Trap> {
-        if v == 0 {
-            return Err(Trap::Error("nil reference".into()));
-        }
-        // SAFETY: a verified module only passes strings where a native takes
-        // `str`; the string stays alive while the native runs because it is in
-        // a register, and collection only happens between instructions. The
-        // borrow of `self` keeps the text from outliving the call's use of
-        // the VM: a native copies it before allocating.
-        Ok(unsafe { heap::str_ref(v as *const heap::StrObj) })
-    }
-
-    /// The strings of a `[str]` argument.
-    pub fn str_array_arg(&self, v: u64) -> Result<Vec<String>, Trap> {
-        if v == 0 {
-            return Err(Trap::Error("nil reference".into()));
-        }
-        // SAFETY: as for `str_arg`, for an array of strings.
-        let a = unsafe { &*(v as *const heap::ArrayObj) };
-        a.data.iter().map(|&s| self.str_arg(s).map(str::to_string)).collect()
-    }
-
-    /// Allocates a string.
-    pub fn new_str(&mut self, s: &str) -> u64 {
-        self.heap.alloc_str(s) as u64
-    }
-
-    /// Allocates a `[str]`.
-    pub fn new_str_array(&mut self, items: &[String]) -> u64 {
-        let data: Vec<u64> = items.iter().map(|s| self.heap.alloc_str(s) as u64).collect();
-        self.heap.alloc_array(self.str_array_ty, data) as u64
-    }
-
-    /// Buffers bytes for standard output.
-    pub fn write_out(&mut self, b: &[u8]) -> Result<(), Trap> {
-        self.out.extend_from_slice(b);
-        if self.out.len() >= 1 << 15 {
-            self.flush_out()?;
+    /// Runs the initialisers of globals that have not run yet.
+    fn ensure_init(&mut self) -> Result<(), RunError> {
+        while self.inits_done < self.module.inits.len() {
+            let f = self.module.inits[self.inits_done];
+            self.invoke(f, &[]).map_err(|t| {
+                self.frames.clear();
+                self.handlers.clear();
+                self.to_run_error(t)
+            })?;
+            self.inits_done += 1;
         }
         Ok(())
     }
 
-    /// Writes buffered output; a closed pipe becomes [`Trap::BrokenPipe`].
-    pub fn flush_out(&mut self) -> Result<(), Trap> {
-        if self.out.is_empty() {
-            return Ok(());
+    /// A suspension keeps the frames for resuming; anything else ends the run.
+    fn suspend_or_end(&mut self, t: Trap, pending: Pending) -> RunError {
+        if t.suspends() {
+            self.pending = pending;
+        } else {
+            self.frames.clear();
+            self.handlers.clear();
+            let _ = self.io.flush();
         }
-        let mut so = std::io::stdout().lock();
-        let r = so.write_all(&self.out).and_then(|_| so.flush());
-        self.out.clear();
-        r.map_err(|_| Trap::BrokenPipe)
+        self.to_run_error(t)
+    }
+
+    /// Drops a suspended run, if any.
+    fn abandon(&mut self) {
+        self.pending = Pending::None;
+        self.frames.clear();
+        self.handlers.clear();
+        self.roots.clear();
+        self.pending_trace.clear();
+    }
+
+    fn to_run_error(&mut self, t: Trap) -> RunError {
+        let trace = std::mem::take(&mut self.pending_trace);
+        match t {
+            Trap::Error(message) => RunError::Error { message, trace },
+            Trap::Limit(message) => RunError::Limit { message, trace },
+            Trap::Exit(c) => {
+                let _ = self.io.flush();
+                RunError::Exit(c)
+            }
+            Trap::BrokenPipe => RunError::BrokenPipe,
+            Trap::Output(e) => RunError::Output(e),
+            Trap::OutOfFuel => RunError::OutOfFuel,
+            Trap::Interrupted => RunError::Interrupted,
+        }
+    }
+
+    /// Looks up the top-level function `name` with parameter types `A` and
+    /// result `R`. A missing function or another signature is an error
+    /// here, not at the call.
+    pub fn func<A: PvmArgs, R: PvmType>(&self, name: &str) -> Result<Func<A, R>, RunError> {
+        let m = &self.module;
+        let id = m
+            .functions
+            .iter()
+            .position(|f| f.kind == FuncKind::Function && f.name == name)
+            .ok_or_else(|| usage(format!("no function `{name}`")))?;
+        let f = &m.functions[id];
+        let want = A::tys();
+        let params = f.regs.get(..f.params as usize).unwrap_or(&[]);
+        let mut bound = [];
+        let ok = want.len() == params.len()
+            && want.iter().zip(params).all(|(t, p)| t.matches(&m.types, *p, &mut bound))
+            && R::ty().matches(&m.types, f.ret, &mut bound);
+        if !ok {
+            let ps: Vec<String> = want.iter().map(Ty::to_string).collect();
+            let r = match R::ty() {
+                Ty::Void => String::new(),
+                t => format!(" -> {t}"),
+            };
+            return Err(usage(format!(
+                "`{name}` is `{}`, not `fn({}){r}`",
+                m.type_name(self.func_type(id)),
+                ps.join(", ")
+            )));
+        }
+        Ok(Func {
+            id: id as u16,
+            params: params.to_vec(),
+            ret: f.ret,
+            _sig: PhantomData,
+        })
+    }
+
+    /// The function type of function `id`, rendered through a temporary table.
+    fn func_type(&self, id: usize) -> TypeId {
+        let f = &self.module.functions[id];
+        let ps: Vec<TypeId> = f.regs.get(..f.params as usize).unwrap_or(&[]).to_vec();
+        self.module
+            .types
+            .iter()
+            .position(|t| *t == Type::Func(ps.clone(), f.ret))
+            .map(|i| i as TypeId)
+            .unwrap_or(f.ret)
+    }
+
+    // ------------------------------------------------------------ limits
+
+    /// Limits the run to `fuel` checkpoints (function entries and loop back
+    /// edges), or removes the limit with `None`. The same program consumes
+    /// the same fuel on every run.
+    pub fn set_fuel(&mut self, fuel: Option<u64>) {
+        self.fuel_limited = fuel.is_some();
+        self.fuel_left = fuel.unwrap_or(u64::MAX);
+        self.ticks = 0;
+    }
+
+    /// Adds fuel (to resume a run that ran out).
+    pub fn add_fuel(&mut self, fuel: u64) {
+        self.fuel_left = self.fuel_left.saturating_add(fuel);
+    }
+
+    /// The fuel left, or `None` when unlimited.
+    pub fn fuel(&self) -> Option<u64> {
+        self.fuel_limited
+            .then(|| self.fuel_left.saturating_add(u64::try_from(self.ticks).unwrap_or(0)))
+    }
+
+    /// A handle another thread can use to stop this VM's runs.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.interrupt.clone())
+    }
+
+    /// Called when `ticks` runs out: pays for the next chunk of
+    /// checkpoints, or suspends. The checkpoint that called this has not
+    /// been paid for; on `Err` it will run again when the run resumes.
+    pub(crate) fn refuel(&mut self) -> Result<(), Trap> {
+        self.ticks = 0;
+        if self.interrupt.swap(false, Ordering::Relaxed) {
+            return Err(Trap::Interrupted);
+        }
+        let n = if self.fuel_limited {
+            self.fuel_left.min(FUEL_CHUNK)
+        } else {
+            FUEL_CHUNK
+        };
+        if n == 0 {
+            return Err(Trap::OutOfFuel);
+        }
+        if self.fuel_limited {
+            self.fuel_left -= n;
+        }
+        // This checkpoint takes one of the n.
+        self.ticks = n as i64 - 1;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ host I/O
+
+    /// Sends the program's output (`print`, `println`) to `w`.
+    pub fn set_output(&mut self, w: impl std::io::Write + Send + 'static) {
+        let _ = self.io.set_output(Box::new(w), false);
+    }
+
+    /// Sends output to `w`, writing it out at every newline (for terminals).
+    pub fn set_output_line_buffered(&mut self, w: impl std::io::Write + Send + 'static) {
+        let _ = self.io.set_output(Box::new(w), true);
+    }
+
+    /// Makes `read_line` read from `r` (by default it finds no input).
+    pub fn set_input(&mut self, r: impl std::io::BufRead + Send + 'static) {
+        self.io.set_input(Box::new(r));
+    }
+
+    /// Writes out buffered output.
+    pub fn flush(&mut self) -> Result<(), RunError> {
+        self.io.flush().map_err(|t| self.to_run_error(t))
+    }
+
+    /// Stores host data, reachable from host functions through
+    /// [`Caller::data_mut`].
+    pub fn set_data<T: Any + Send>(&mut self, data: T) {
+        self.data = Some(Box::new(data));
+    }
+
+    /// The host data, if it is a `T`.
+    pub fn data<T: 'static>(&self) -> Option<&T> {
+        self.data.as_ref()?.downcast_ref()
+    }
+
+    /// The host data, mutably, if it is a `T`.
+    pub fn data_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.data.as_mut()?.downcast_mut()
+    }
+
+    /// Counters of the run so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            instructions: self.instructions,
+            collections: self.heap.collections,
+            total_pause: self.heap.total_pause,
+            max_pause: self.heap.max_pause,
+            peak_heap: self.heap.peak,
+            heap: self.heap.bytes,
+        }
+    }
+
+    // ------------------------------------------------------------ for natives and conversions
+
+    /// The text of a `str` argument (`nil reference` if nil).
+    pub(crate) fn str_arg(&self, v: u64) -> Result<&str, Trap> {
+        // SAFETY: natives receive `str` arguments only where the linker
+        // matched a `str` parameter; such a slot holds nil or a live string.
+        unsafe { self.str_of(v) }.ok_or_else(nil)
+    }
+
+    /// # Safety
+    /// `v` must be a slot of type `str`.
+    pub(crate) unsafe fn str_of(&self, v: u64) -> Option<&str> {
+        // SAFETY: the caller's promise; the borrow of `self` keeps the text
+        // from outliving a use of the VM that could free it.
+        (v != 0).then(|| unsafe { heap::str_ref(v as *const heap::StrObj) })
+    }
+
+    /// Allocates a string.
+    pub(crate) fn new_str(&mut self, s: &str) -> u64 {
+        self.heap.alloc_str(s) as u64
+    }
+
+    /// Allocates an array of type `ty` holding `items`.
+    pub(crate) fn new_array(&mut self, ty: TypeId, items: &[u64]) -> u64 {
+        self.heap.alloc_array(u32::from(ty), items.to_vec()) as u64
+    }
+
+    /// Allocates an empty map of type `ty`.
+    pub(crate) fn new_map(&mut self, ty: TypeId) -> u64 {
+        self.heap.alloc_map(u32::from(ty)) as u64
+    }
+
+    /// # Safety
+    /// `map` must be a live map; `k` and `v` slots of its key and value types.
+    pub(crate) unsafe fn map_insert(&mut self, map: u64, k: u64, v: u64) {
+        // SAFETY: the caller's promise.
+        let m = unsafe { &mut *(map as *mut heap::MapObj) };
+        let before = heap::map_bytes(&m.data);
+        match &mut m.data {
+            heap::MapData::Int(x) => {
+                x.insert(k, v);
+            }
+            heap::MapData::Str(x) => {
+                x.insert(heap::StrKey(k as *const heap::StrObj), v);
+            }
+        }
+        let after = heap::map_bytes(&m.data);
+        self.heap.grew(after.saturating_sub(before));
+    }
+
+    /// # Safety
+    /// `v` must be a slot of a map type.
+    pub(crate) unsafe fn map_entries(&self, v: u64) -> Option<Vec<(u64, u64)>> {
+        if v == 0 {
+            return None;
+        }
+        // SAFETY: the caller's promise.
+        let m = unsafe { &*(v as *const heap::MapObj) };
+        Some(match &m.data {
+            heap::MapData::Int(x) => x.iter().map(|(k, v)| (*k, *v)).collect(),
+            heap::MapData::Str(x) => x.iter().map(|(k, v)| (k.0 as u64, *v)).collect(),
+        })
+    }
+
+    /// # Safety
+    /// `v` must be a slot of an array type.
+    pub(crate) unsafe fn array_items(&self, v: u64) -> Option<Vec<u64>> {
+        // SAFETY: the caller's promise.
+        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).data.clone() })
+    }
+
+    /// # Safety
+    /// `v` must be a slot of an array type.
+    pub(crate) unsafe fn array_len(&self, v: u64) -> Option<usize> {
+        // SAFETY: the caller's promise.
+        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).data.len() })
+    }
+
+    /// Element `i`, or `None` when out of range.
+    /// # Safety
+    /// `v` must be a non-nil slot of an array type.
+    pub(crate) unsafe fn array_get(&self, v: u64, i: i64) -> Option<u64> {
+        // SAFETY: the caller's promise.
+        let a = unsafe { &*(v as *const heap::ArrayObj) };
+        usize::try_from(i).ok().and_then(|i| a.data.get(i).copied())
+    }
+
+    /// Overwrites every element; `false` (and nothing written) if the
+    /// lengths differ.
+    /// # Safety
+    /// `v` must be a non-nil slot of an array type, `items` values of its
+    /// element type that are alive.
+    pub(crate) unsafe fn array_replace(&mut self, v: u64, items: &[u64]) -> bool {
+        // SAFETY: the caller's promise.
+        let a = unsafe { &mut *(v as *mut heap::ArrayObj) };
+        if a.data.len() != items.len() {
+            return false;
+        }
+        a.data.copy_from_slice(items);
+        true
+    }
+
+    /// The element type of array type `ty`.
+    pub(crate) fn elem_type(&self, ty: TypeId) -> TypeId {
+        match self.module.types.get(ty as usize) {
+            Some(Type::Array(e)) => *e,
+            _ => ty,
+        }
+    }
+
+    pub(crate) fn is_ref_type(&self, ty: TypeId) -> bool {
+        self.module.types.get(ty as usize).is_some_and(Type::is_ref)
+    }
+
+    /// Makes `items` roots of the collector until [`Vm::pop_roots`]; returns
+    /// where they start. For references only.
+    pub(crate) fn push_roots(&mut self, items: &[u64]) -> usize {
+        let base = self.roots.len();
+        self.roots.extend_from_slice(items);
+        base
+    }
+
+    pub(crate) fn set_roots(&mut self, base: usize, items: &[u64]) {
+        if let Some(r) = self.roots.get_mut(base..base + items.len()) {
+            r.copy_from_slice(items);
+        }
+    }
+
+    pub(crate) fn pop_roots(&mut self, base: usize) {
+        self.roots.truncate(base);
+    }
+
+    /// Bytes the heap can still grow by before its limit.
+    pub(crate) fn heap_room(&self) -> usize {
+        self.heap.max.saturating_sub(self.heap.bytes)
+    }
+
+    pub(crate) fn heap_limit_trap(&self) -> Trap {
+        Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max))
+    }
+
+    /// `print`/`println` of a `str` slot.
+    pub(crate) fn print_slot(&mut self, v: u64, newline: bool) -> Result<(), Trap> {
+        if v == 0 {
+            return Err(nil());
+        }
+        // SAFETY: only called with `print_str`/`println_str`'s `str`
+        // argument, a live string. Writing to `io` touches no heap object,
+        // so the bytes stay valid while they are copied.
+        let bytes = unsafe { heap::str_bytes(v as *const heap::StrObj) };
+        self.io.write(bytes)?;
+        if newline {
+            self.io.write(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "compiler")]
+fn compile_error(e: pvm_compiler::CompileError) -> LoadError {
+    LoadError::Compile {
+        rendered: e.render(),
+        errors: e.errors(),
+    }
+}
+
+/// Counters of a VM's work so far (`pvm run --stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Instructions executed (counted only with [`Config::count_instructions`]).
+    pub instructions: u64,
+    pub collections: u64,
+    pub total_pause: std::time::Duration,
+    pub max_pause: std::time::Duration,
+    /// Most bytes the heap ever held.
+    pub peak_heap: usize,
+    /// Bytes the heap holds now.
+    pub heap: usize,
+}
+
+/// A typed handle on a top-level pvm function, from [`Vm::func`].
+pub struct Func<A, R> {
+    id: u16,
+    params: Vec<TypeId>,
+    ret: TypeId,
+    _sig: PhantomData<fn(A) -> R>,
+}
+
+impl<A, R> Clone for Func<A, R> {
+    fn clone(&self) -> Self {
+        Func {
+            id: self.id,
+            params: self.params.clone(),
+            ret: self.ret,
+            _sig: PhantomData,
+        }
+    }
+}
+
+impl<A: PvmArgs, R: PvmType> Func<A, R> {
+    /// Calls the function. Globals keep their values between calls; the
+    /// initialisers run before the first call. Called from a host function
+    /// (through [`Caller::call`]), this re-enters the VM.
+    pub fn call(&self, vm: &mut Vm, args: A) -> Result<R, RunError> {
+        let nested = !vm.frames.is_empty() && vm.pending == Pending::None;
+        if !nested {
+            vm.abandon();
+            vm.ensure_init()?;
+        }
+        let slots: Vec<u64> = args.into_slots(vm, &self.params).into_iter().map(|s| s.0).collect();
+        match vm.invoke(self.id, &slots) {
+            Ok(v) => self.finish(vm, v),
+            Err(t) if nested => {
+                // Inside a host function: the error unwinds through it to
+                // the pvm code that called it.
+                Err(vm.to_run_error(t))
+            }
+            Err(t) => Err(vm.suspend_or_end(t, Pending::Call)),
+        }
+    }
+
+    /// Continues a suspended call (after [`RunError::OutOfFuel`] or
+    /// [`RunError::Interrupted`]) and returns its result.
+    pub fn resume(&self, vm: &mut Vm) -> Result<R, RunError> {
+        if vm.pending != Pending::Call || vm.frames.first().map(|f| f.func) != Some(u32::from(self.id)) {
+            return Err(usage("this function has no suspended call"));
+        }
+        vm.pending = Pending::None;
+        match vm.resume_raw() {
+            Ok(v) => self.finish(vm, v),
+            Err(t) => Err(vm.suspend_or_end(t, Pending::Call)),
+        }
+    }
+
+    fn finish(&self, vm: &mut Vm, v: u64) -> Result<R, RunError> {
+        let r = R::from_slot(vm, value::Slot(v), self.ret).map_err(|e| usage(e.0));
+        vm.io.flush().map_err(|t| vm.to_run_error(t))?;
+        r
+    }
+}
+
+/// Stops a VM's run from another thread: the run ends with
+/// [`RunError::Interrupted`] within about a thousand loop iterations or
+/// calls (microseconds), and can be resumed. Cloneable, `Send` and `Sync`.
+#[derive(Clone, Debug)]
+pub struct InterruptHandle(Arc<AtomicBool>);
+
+impl InterruptHandle {
+    /// Asks the VM to stop at its next checkpoint. If it is not running,
+    /// its next run stops at once.
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }

@@ -1,122 +1,132 @@
-//! Typing the built-in functions of LANGUAGE.md.
+//! Typing the built-in functions and the host's functions.
 //!
-//! Built-ins are generic (`len` takes a string, an array or a map), so each
-//! call is resolved here, from its argument types, to one specific
-//! operation: a dedicated instruction ([`hir::Op`]) for the hot ones and the
-//! generic container operations, or a native function with a concrete
-//! signature (see [`NATIVES`]) for the rest. Natives are what a host program
-//! could also provide; the VM registers these through the same interface.
+//! The built-ins are declared once, in the standard library's prelude
+//! ([`pvm_stdlib::prelude`]). There are two kinds:
+//!
+//! * **natives** have one signature (`substr(s: str, i: int, j: int) -> str`)
+//!   or a generic one (`sort_by<T>(a: [T], less: fn(T, T) -> bool)`); a call
+//!   becomes a `CallNative` of that signature, instantiated for generics.
+//!   A host program's functions are natives too, declared through
+//!   [`crate::Options::host`], and typed exactly the same way;
+//! * **intrinsics** accept several types (`len` takes a string, an array or
+//!   a map), so each call is resolved here, from its argument types, to one
+//!   specific operation: a dedicated instruction ([`hir::Op`]) or an
+//!   internal native.
 
 use super::Checker;
 use crate::ast::{self, Span};
 use crate::bytecode::{Type, TypeId};
 use crate::hir::{self, Op};
 use crate::types::{BOOL, ERROR, FLOAT, INT, NIL, STR, VOID};
-
-/// Every name LANGUAGE.md defines as a built-in function.
-pub const BUILTINS: &[&str] = &[
-    "print",
-    "println",
-    "str",
-    "fixed",
-    "int",
-    "float",
-    "len",
-    "push",
-    "pop",
-    "array",
-    "sort",
-    "has",
-    "remove",
-    "keys",
-    "substr",
-    "find",
-    "split",
-    "join",
-    "trim",
-    "replace",
-    "ord",
-    "chr",
-    "abs",
-    "min",
-    "max",
-    "sqrt",
-    "sin",
-    "cos",
-    "tan",
-    "atan2",
-    "exp",
-    "log",
-    "pow",
-    "floor",
-    "ceil",
-    "read_line",
-    "read_file",
-    "write_file",
-    "args",
-    "clock",
-    "exit",
-    "assert",
-];
-
-pub fn is_builtin(name: &str) -> bool {
-    BUILTINS.contains(&name)
-}
-
-/// A parameter or result type of a native function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NT {
-    Void,
-    Int,
-    Float,
-    Str,
-    StrArray,
-}
-
-/// The natives the compiler may call: (name, parameters, result).
-pub const NATIVES: &[(&str, &[NT], NT)] = &[
-    ("print", &[NT::Str], NT::Void),
-    ("println", &[NT::Str], NT::Void),
-    ("fixed", &[NT::Float, NT::Int], NT::Str),
-    ("int_of_str", &[NT::Str], NT::Int),
-    ("float_of_str", &[NT::Str], NT::Float),
-    ("substr", &[NT::Str, NT::Int, NT::Int], NT::Str),
-    ("find", &[NT::Str, NT::Str], NT::Int),
-    ("split", &[NT::Str, NT::Str], NT::StrArray),
-    ("join", &[NT::StrArray, NT::Str], NT::Str),
-    ("trim", &[NT::Str], NT::Str),
-    ("replace", &[NT::Str, NT::Str, NT::Str], NT::Str),
-    ("ord", &[NT::Str], NT::Int),
-    ("chr", &[NT::Int], NT::Str),
-    ("sin", &[NT::Float], NT::Float),
-    ("cos", &[NT::Float], NT::Float),
-    ("tan", &[NT::Float], NT::Float),
-    ("atan2", &[NT::Float, NT::Float], NT::Float),
-    ("exp", &[NT::Float], NT::Float),
-    ("log", &[NT::Float], NT::Float),
-    ("pow", &[NT::Float, NT::Float], NT::Float),
-    ("floor", &[NT::Float], NT::Float),
-    ("ceil", &[NT::Float], NT::Float),
-    ("read_line", &[], NT::Str),
-    ("read_file", &[NT::Str], NT::Str),
-    ("write_file", &[NT::Str, NT::Str], NT::Void),
-    ("args", &[], NT::StrArray),
-    ("clock", &[], NT::Float),
-    ("exit", &[NT::Int], NT::Void),
-];
+use pvm_stdlib::{NativeSig, Ty};
 
 impl<'a> Checker<'a, '_> {
-    pub(crate) fn nt(&mut self, t: NT) -> TypeId {
-        match t {
-            NT::Void => VOID,
-            NT::Int => INT,
-            NT::Float => FLOAT,
-            NT::Str => STR,
-            NT::StrArray => self.types.array(STR),
+    /// Whether `name` is a built-in or host function a program may call
+    /// (and so may not use as a value or assign to).
+    pub(crate) fn is_builtin(&self, name: &str) -> bool {
+        pvm_stdlib::prelude().is_builtin(name) || self.host.iter().any(|n| n.name == name)
+    }
+
+    /// The signature of the native function `name` a program may call: a
+    /// visible built-in of the prelude or a host function.
+    fn callable_native(&self, name: &str) -> Option<NativeSig> {
+        match pvm_stdlib::prelude().native(name) {
+            Some(n) if !n.internal => Some(n.clone()),
+            _ => self.host.iter().find(|n| n.name == name).cloned(),
         }
     }
 
-    /// Resolves a call of a built-in; `None` if `name` is not one.
+    /// The type table's id for a signature type, with generic parameters
+    /// replaced by what they are bound to (`None` while one is unbound).
+    fn ty_id(&mut self, t: &Ty, bound: &[Option<TypeId>]) -> Option<TypeId> {
+        Some(match t {
+            Ty::Void => VOID,
+            Ty::Int => INT,
+            Ty::Float => FLOAT,
+            Ty::Bool => BOOL,
+            Ty::Str => STR,
+            Ty::Array(e) => {
+                let e = self.ty_id(e, bound)?;
+                self.types.array(e)
+            }
+            Ty::Map(k, v) => {
+                let k = self.ty_id(k, bound)?;
+                let v = self.ty_id(v, bound)?;
+                self.types.map(k, v)
+            }
+            Ty::Func(ps, r) => {
+                let ps = ps.iter().map(|p| self.ty_id(p, bound)).collect::<Option<Vec<_>>>()?;
+                let r = self.ty_id(r, bound)?;
+                self.types.func(ps, r)
+            }
+            Ty::Var(n) => bound.get(*n as usize).copied().flatten()?,
+        })
+    }
+
+    /// A call of a native with signature `sig`: arguments are checked left
+    /// to right; a parameter whose type is known (all its generic parameters
+    /// bound) gives its argument an expected type, as for any call, and an
+    /// argument for a parameter that mentions an unbound generic binds it.
+    fn check_native_call(&mut self, sig: &NativeSig, args: &'a [&'a ast::Expr<'a>], span: Span, line: u32) -> hir::Expr {
+        let what = format!("`{}`", sig.name);
+        if sig.params.len() != args.len() {
+            let n = sig.params.len();
+            let s = if n == 1 { "" } else { "s" };
+            self.err(span, format!("{what} takes {n} argument{s}, but {} were given", args.len()));
+            for a in args {
+                self.check_expr(a, None);
+            }
+            return self.error_expr(line);
+        }
+        let mut bound: Vec<Option<TypeId>> = vec![None; sig.generics as usize];
+        let mut out = Vec::with_capacity(args.len());
+        let mut ok = true;
+        for ((_, pt), a) in sig.params.iter().zip(args) {
+            if let Some(p) = self.ty_id(pt, &bound) {
+                let x = self.check_expr(a, Some(p));
+                let x = self.coerce(x, p, a.span);
+                ok &= x.ty != ERROR;
+                out.push(x);
+                continue;
+            }
+            let x = self.check_expr(a, None);
+            if x.ty == ERROR {
+                ok = false;
+            } else if !pt.matches(&self.types.types, x.ty, &mut bound) {
+                let want = pt.to_string_with(&sig.generic_names);
+                let msg = format!("{what} expects `{want}` here, found `{}`", self.tn(x.ty));
+                self.err(a.span, msg);
+                ok = false;
+            }
+            out.push(x);
+        }
+        let ps: Option<Vec<TypeId>> = sig.param_types().map(|t| self.ty_id(t, &bound)).collect();
+        let ret = self.ty_id(&sig.ret, &bound);
+        match (ps, ret) {
+            (Some(ps), Some(ret)) if ok => {
+                let sig_ty = self.types.func(ps, ret);
+                mk_native(ret, line, &sig.name, sig_ty, out)
+            }
+            _ => self.error_expr(line),
+        }
+    }
+
+    /// A call of an internal native of the prelude, whose arguments are
+    /// already checked and of its parameter types.
+    fn internal_call(&mut self, name: &str, args: Vec<hir::Expr>, line: u32) -> hir::Expr {
+        let sig = pvm_stdlib::prelude()
+            .native(name)
+            .unwrap_or_else(|| panic!("the prelude declares `{name}`"));
+        let ps: Vec<TypeId> = sig
+            .param_types()
+            .map(|t| self.ty_id(t, &[]).expect("internal natives are not generic"))
+            .collect();
+        let ret = self.ty_id(&sig.ret, &[]).expect("internal natives are not generic");
+        let sig_ty = self.types.func(ps, ret);
+        mk_native(ret, line, name, sig_ty, args)
+    }
+
+    /// Resolves a call of a built-in or host function; `None` if `name` is neither.
     pub(crate) fn check_builtin(
         &mut self,
         name: &str,
@@ -126,12 +136,11 @@ impl<'a> Checker<'a, '_> {
         line: u32,
     ) -> Option<hir::Expr> {
         let mk = |ty, kind| Some(hir::Expr { ty, line, kind });
-        // Natives with a fixed signature (same name as the built-in).
-        if let Some(&(nname, ps, r)) = NATIVES.iter().find(|n| n.0 == name && !matches!(name, "print" | "println")) {
-            let ps: Vec<TypeId> = ps.iter().map(|p| self.nt(*p)).collect();
-            let r = self.nt(r);
-            let a = self.check_args(&format!("`{name}`"), &ps, args, span);
-            return mk(r, hir::ExprKind::CallNative(nname, a));
+        if let Some(sig) = self.callable_native(name) {
+            return Some(self.check_native_call(&sig, args, span, line));
+        }
+        if !pvm_stdlib::prelude().intrinsics.iter().any(|i| i == name) {
+            return None;
         }
         let arity = |c: &mut Self, n: usize| -> bool {
             if args.len() != n {
@@ -160,17 +169,15 @@ impl<'a> Checker<'a, '_> {
                         line,
                         kind: hir::ExprKind::Str(String::new()),
                     };
-                    return mk(VOID, hir::ExprKind::CallNative("println", vec![empty]));
+                    return Some(self.internal_call("println_str", vec![empty], line));
                 }
                 if !arity(self, 1) {
                     return Some(self.error_expr(line));
                 }
                 let x = self.check_expr(args[0], None);
                 let x = self.stringify(x, args[0].span, line);
-                mk(
-                    VOID,
-                    hir::ExprKind::CallNative(if name == "print" { "print" } else { "println" }, vec![x]),
-                )
+                let native = if name == "print" { "print_str" } else { "println_str" };
+                Some(self.internal_call(native, vec![x], line))
             }
             "str" => {
                 if !arity(self, 1) {
@@ -189,8 +196,8 @@ impl<'a> Checker<'a, '_> {
                     (true, INT) | (false, FLOAT) => Some(x),
                     (true, FLOAT) => mk(INT, hir::ExprKind::Op(Op::FloatToInt, vec![x])),
                     (false, INT) => mk(FLOAT, hir::ExprKind::Op(Op::IntToFloat, vec![x])),
-                    (true, STR) => mk(INT, hir::ExprKind::CallNative("int_of_str", vec![x])),
-                    (false, STR) => mk(FLOAT, hir::ExprKind::CallNative("float_of_str", vec![x])),
+                    (true, STR) => Some(self.internal_call("int_of_str", vec![x], line)),
+                    (false, STR) => Some(self.internal_call("float_of_str", vec![x], line)),
                     _ => bad_arg(self, &x, args[0].span, "an `int`, `float` or `str`"),
                 }
             }
@@ -341,5 +348,19 @@ impl<'a> Checker<'a, '_> {
             line,
             kind: hir::ExprKind::Op(Op::ToStr, vec![x]),
         }
+    }
+}
+
+fn mk_native(ty: TypeId, line: u32, name: &str, sig: TypeId, args: Vec<hir::Expr>) -> hir::Expr {
+    hir::Expr {
+        ty,
+        line,
+        kind: hir::ExprKind::CallNative(
+            hir::NativeCall {
+                name: name.to_string(),
+                sig,
+            },
+            args,
+        ),
     }
 }

@@ -163,7 +163,7 @@ impl<'a> Checker<'a, '_> {
                 self.err(span, format!("interface `{n}` is not a value"));
                 self.error_expr(line)
             }
-            None if super::builtins::is_builtin(n) => {
+            None if self.is_builtin(n) => {
                 self.err(span, format!("built-in function `{n}` is not a value; wrap it in a lambda"));
                 self.error_expr(line)
             }

@@ -87,7 +87,8 @@ pub struct Checked {
     pub globals: Vec<GlobalInfo>,
     /// One `<init>` function per file with globals, in initialisation order.
     pub inits: Vec<u16>,
-    pub main: u16,
+    /// `main`, when the program has one.
+    pub main: Option<u16>,
 }
 
 /// Per-function checking state.
@@ -101,6 +102,8 @@ pub(crate) struct FnCtx<'a> {
 
 pub struct Checker<'a, 's> {
     pub(crate) sm: &'s SourceMap,
+    /// The host program's functions.
+    pub(crate) host: &'s [pvm_stdlib::NativeSig],
     pub(crate) diags: Vec<Diagnostic>,
     pub(crate) types: TypeTable,
     pub(crate) names: FxHashMap<&'a str, (Decl, u16, Span)>,
@@ -120,9 +123,15 @@ pub struct Checker<'a, 's> {
 }
 
 /// Checks a loaded program. Returns the checked program, or every error.
-pub fn check(program: &Program<'_>, sm: &SourceMap) -> Result<Checked, Vec<Diagnostic>> {
+pub fn check(
+    program: &Program<'_>,
+    sm: &SourceMap,
+    host: &[pvm_stdlib::NativeSig],
+    require_main: bool,
+) -> Result<Checked, Vec<Diagnostic>> {
     let mut c = Checker {
         sm,
+        host,
         diags: Vec::new(),
         types: TypeTable::default(),
         names: FxHashMap::default(),
@@ -143,7 +152,7 @@ pub fn check(program: &Program<'_>, sm: &SourceMap) -> Result<Checked, Vec<Diagn
     c.resolve_signatures();
     let inits = c.check_globals(program);
     c.check_bodies();
-    let main = c.find_main(program);
+    let main = c.find_main(program, require_main);
     if !c.diags.is_empty() {
         return Err(c.diags);
     }
@@ -156,7 +165,7 @@ pub fn check(program: &Program<'_>, sm: &SourceMap) -> Result<Checked, Vec<Diagn
         ifaces: c.ifaces,
         globals: c.globals,
         inits,
-        main: main.unwrap_or(0),
+        main,
     })
 }
 
@@ -625,7 +634,7 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn find_main(&mut self, program: &Program<'a>) -> Option<u16> {
+    fn find_main(&mut self, program: &Program<'a>, required: bool) -> Option<u16> {
         match self.names.get("main").copied() {
             Some((Decl::Func(id), file, span)) => {
                 let s = &self.sigs[id as usize];
@@ -639,7 +648,7 @@ impl<'a> Checker<'a, '_> {
                 None
             }
             None => {
-                if !program.files.is_empty() {
+                if required && !program.files.is_empty() {
                     self.error(0, Span::default(), "the program has no `fn main()`");
                 }
                 None

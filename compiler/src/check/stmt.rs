@@ -327,7 +327,7 @@ impl<'a> Checker<'a, '_> {
                         self.err(target.span, format!("cannot assign to type `{n}`"));
                         None
                     }
-                    None if super::builtins::is_builtin(n) => {
+                    None if self.is_builtin(n) => {
                         self.err(target.span, format!("cannot assign to built-in function `{n}`"));
                         None
                     }

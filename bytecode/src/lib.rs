@@ -1,18 +1,23 @@
-//! The bytecode: what the compiler produces and the VM runs.
+//! # pvm-bytecode: what the compiler produces and the VM runs
 //!
 //! A [`Module`] is a whole program after linking all imported files: a type
 //! table, a constant pool, functions (each with typed registers, code and a
 //! line table), classes, interfaces, globals and the native functions it
-//! imports by name. It is plain data: the VM never trusts it, but runs the
-//! verifier over it first (see `vm/src/verify`).
+//! imports by name. It is plain data. Nothing runs it before the
+//! [`verify`] module has proved it safe, whoever produced it.
 //!
-//! * [`opcodes`]: the instruction table.
+//! This crate depends on no parser and no runtime: a host that only loads
+//! `.pvmc` files, a tool that inspects them, and the JIT all use it alone.
+//!
+//! * [`opcodes`]: the instruction table, one row per instruction.
 //! * [`format`]: the binary `.pvmc` encoding.
+//! * [`verify`]: the verifier, the safety boundary between bytes and the VM.
 //! * [`disasm`]: the human-readable listing used by `pvm dis`.
 
 pub mod disasm;
 pub mod format;
 pub mod opcodes;
+pub mod verify;
 
 pub use opcodes::{Instr, OperandKind, Reg, TABLE};
 
@@ -148,8 +153,9 @@ pub struct Module {
     pub files: Vec<String>,
     /// Functions run in order before `main`: each file's global initialisers.
     pub inits: Vec<u16>,
-    /// The `main` function.
-    pub main: u16,
+    /// The `main` function, if the program has one (a library loaded by an
+    /// embedding host need not).
+    pub main: Option<u16>,
 }
 
 impl Module {

@@ -22,11 +22,11 @@
 //! the loader allocate more than a small multiple of its own size. Decoding
 //! only checks the shape; the VM's verifier checks the meaning.
 
-use super::*;
+use crate::*;
 use std::fmt;
 
 pub const MAGIC: &[u8; 4] = b"PVMC";
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// Why a file could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +195,8 @@ pub fn encode(m: &Module) -> Vec<u8> {
     }
     w.len(m.inits.len());
     m.inits.iter().for_each(|i| w.u16(*i));
-    w.u16(m.main);
+    // 0xFFFF: no `main` (a function index is at most 0xFFFE).
+    w.u16(m.main.unwrap_or(u16::MAX));
     w.0
 }
 
@@ -421,7 +422,7 @@ pub fn decode(buf: &[u8]) -> Result<Module, DecodeError> {
     }
     let n = r.count(2)?;
     m.inits = (0..n).map(|_| r.u16()).collect::<R<Vec<_>>>()?;
-    m.main = r.u16()?;
+    m.main = Some(r.u16()?).filter(|&i| i != u16::MAX);
     if r.pos != buf.len() {
         return r.err("trailing bytes after the module");
     }

@@ -6,8 +6,9 @@
 //! `exit(n)`.
 
 use clap::{Parser, Subcommand};
-use pvm::{Config, Vm};
-use pvm_compiler::bytecode::{disasm, format as bcformat, Module};
+use pvm::{Capabilities, Config, Host, Vm};
+use pvm_bytecode::{disasm, format as bcformat, Module};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -142,7 +143,7 @@ fn load(path: &str) -> Result<Module, Fail> {
 /// `run` verifies when it creates the VM).
 fn load_verified(path: &str) -> Result<Module, Fail> {
     let m = load(path)?;
-    pvm::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
+    pvm_bytecode::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
     Ok(m)
 }
 
@@ -153,12 +154,21 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         gc_stress: opts.gc_stress,
         count_instructions: opts.stats,
         trace: opts.trace,
-        args,
         ..Config::default()
     };
+    let mut host = Host::new();
+    host.capabilities(Capabilities::all(args));
     // Verify and link before entering the container, so a bad module is
     // reported the same way with or without the sandbox.
-    let mut vm = Vm::new(module, config).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+    let mut vm = Vm::new(module, &host, config).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+    // Output is written at every line when it goes to a terminal, in
+    // large blocks otherwise; input is the process's standard input.
+    if std::io::stdout().is_terminal() {
+        vm.set_output_line_buffered(std::io::stdout());
+    } else {
+        vm.set_output(std::io::stdout());
+    }
+    vm.set_input(std::io::BufReader::new(std::io::stdin()));
     if opts.no_sandbox {
         return Ok(run_vm(&mut vm, opts.stats));
     }
@@ -179,23 +189,30 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
 
 /// Runs a loaded VM to the end; returns the process exit status.
 fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
+    let started = std::time::Instant::now();
     let outcome = vm.run_main();
-    if let Some(report) = outcome.report() {
-        eprint!("{report}");
-    }
+    let status = match &outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(report) = e.report() {
+                eprint!("{report}");
+            }
+            e.status()
+        }
+    };
     if stats {
-        let h = &vm.heap;
+        let s = vm.stats();
         eprintln!(
             "stats: {} instructions, {} collections, {:.3} ms total pause, {:.3} ms max pause, {} bytes peak heap, {:.3} s",
-            vm.instructions,
-            h.collections,
-            h.total_pause.as_secs_f64() * 1e3,
-            h.max_pause.as_secs_f64() * 1e3,
-            h.peak,
-            vm.started.elapsed().as_secs_f64()
+            s.instructions,
+            s.collections,
+            s.total_pause.as_secs_f64() * 1e3,
+            s.max_pause.as_secs_f64() * 1e3,
+            s.peak_heap,
+            started.elapsed().as_secs_f64()
         );
     }
-    outcome.status() as u8
+    status as u8
 }
 
 fn main() -> ExitCode {

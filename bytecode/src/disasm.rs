@@ -6,7 +6,7 @@
 //! global names). When the source text is at hand, each source line is
 //! printed above the first instruction compiled from it.
 
-use super::*;
+use crate::*;
 use std::fmt::Write as _;
 
 /// Source text of the module's files, by file index (missing files are `None`).

@@ -20,7 +20,7 @@
 //! dispatch always finds a method), and `main` and the initialisers have
 //! the right shape. All errors are collected, as Cranelift's verifier does.
 
-use pvm_compiler::bytecode::{Const, FuncKind, Function, Instr, Module, Type, TypeId};
+use crate::{Const, FuncKind, Function, Instr, Module, Type, TypeId};
 
 /// Verification failure: every problem found, one per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,9 +187,11 @@ impl V<'_> {
                 _ => self.errors.push(format!("initialiser {i} is not a function without parameters")),
             }
         }
-        match m.functions.get(m.main as usize) {
-            Some(f) if f.params == 0 && f.captures == 0 && matches!(self.ty(f.ret), Ok(Type::Void)) => {}
-            _ => self.errors.push("`main` is missing or is not `fn main()`".into()),
+        if let Some(main) = m.main {
+            match m.functions.get(main as usize) {
+                Some(f) if f.params == 0 && f.captures == 0 && matches!(self.ty(f.ret), Ok(Type::Void)) => {}
+                _ => self.errors.push("`main` is not a function `fn main()`".into()),
+            }
         }
     }
 

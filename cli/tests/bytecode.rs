@@ -20,7 +20,7 @@ fn sample() -> Vec<u8> {
 
 fn check(bytes: &[u8]) -> bool {
     match decode(bytes) {
-        Ok(m) => pvm::verify::verify(&m).is_ok(),
+        Ok(m) => pvm_bytecode::verify::verify(&m).is_ok(),
         Err(_) => false,
     }
 }
@@ -30,7 +30,7 @@ fn intact_module_round_trips_and_verifies() {
     let b = sample();
     let m = decode(&b).expect("decodes");
     assert_eq!(encode(&m), b);
-    assert!(pvm::verify::verify(&m).is_ok());
+    assert!(pvm_bytecode::verify::verify(&m).is_ok());
 }
 
 #[test]
