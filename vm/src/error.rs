@@ -115,13 +115,9 @@ impl RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunError::Error { message, trace } | RunError::Limit { message, trace } => {
-                f.write_str(message)?;
-                if let Some(t) = trace.first() {
-                    write!(f, " ({t})")?;
-                }
-                Ok(())
-            }
+            // The message alone: a host function that passes a pvm error on
+            // raises the same message (`report` adds the trace).
+            RunError::Error { message, .. } | RunError::Limit { message, .. } => f.write_str(message),
             RunError::Exit(c) => write!(f, "the program called exit({c})"),
             RunError::OutOfFuel => f.write_str("out of fuel"),
             RunError::Interrupted => f.write_str("interrupted"),

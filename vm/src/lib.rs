@@ -480,16 +480,13 @@ impl Vm {
             && want.iter().zip(params).all(|(t, p)| t.matches(&m.types, *p, &mut bound))
             && R::ty().matches(&m.types, f.ret, &mut bound);
         if !ok {
-            let ps: Vec<String> = want.iter().map(Ty::to_string).collect();
-            let r = match R::ty() {
-                Ty::Void => String::new(),
-                t => format!(" -> {t}"),
+            let sig = |ps: Vec<String>, r: String| match r.as_str() {
+                "void" => format!("fn({})", ps.join(", ")),
+                _ => format!("fn({}) -> {r}", ps.join(", ")),
             };
-            return Err(usage(format!(
-                "`{name}` is `{}`, not `fn({}){r}`",
-                m.type_name(self.func_type(id)),
-                ps.join(", ")
-            )));
+            let have = sig(params.iter().map(|p| m.type_name(*p)).collect(), m.type_name(f.ret));
+            let asked = sig(want.iter().map(Ty::to_string).collect(), R::ty().to_string());
+            return Err(usage(format!("`{name}` is `{have}`, not `{asked}`")));
         }
         Ok(Func {
             id: id as u16,
@@ -497,18 +494,6 @@ impl Vm {
             ret: f.ret,
             _sig: PhantomData,
         })
-    }
-
-    /// The function type of function `id`, rendered through a temporary table.
-    fn func_type(&self, id: usize) -> TypeId {
-        let f = &self.module.functions[id];
-        let ps: Vec<TypeId> = f.regs.get(..f.params as usize).unwrap_or(&[]).to_vec();
-        self.module
-            .types
-            .iter()
-            .position(|t| *t == Type::Func(ps.clone(), f.ret))
-            .map(|i| i as TypeId)
-            .unwrap_or(f.ret)
     }
 
     // ------------------------------------------------------------ limits
