@@ -258,6 +258,14 @@ impl Vm {
     fn exec<const INSTR: bool>(&mut self, depth0: usize) -> Result<u64, Trap> {
         let stack = self.stack.as_mut_ptr();
         let top = *self.frames.last().expect("exec runs a pushed frame");
+        // The running frame's record, kept at hand: the frames vector only
+        // moves when it grows, and `push_frame` re-derives this then.
+        // SAFETY: `frames` is not empty, so `len - 1` is in bounds.
+        let mut fp: *mut Frame = unsafe { self.frames.as_mut_ptr().add(self.frames.len() - 1) };
+        // Fuel ticks live in a local while the loop runs; written back
+        // whenever something else may look (see `save!`).
+        let mut ticks = self.ticks;
+        let max_depth = self.config.max_depth;
         let mut func = top.func as usize;
         let mut pc = top.pc as usize;
         let mut base = top.base as usize;
@@ -303,12 +311,12 @@ impl Vm {
                 *regs.add($d as usize) = ($v) as u64
             };
         }
-        // Writes the running frame's position back to its record.
+        // Writes the running frame's position and the fuel ticks back, for
+        // anything outside this loop that may look at them.
         macro_rules! save {
             () => {{
-                if let Some(fr) = self.frames.last_mut() {
-                    fr.pc = pc as u32;
-                }
+                (*fp).pc = pc as u32;
+                self.ticks = ticks;
             }};
         }
         macro_rules! throw {
@@ -325,9 +333,12 @@ impl Vm {
         // records it, so a resumed run executes it again from the start.
         macro_rules! checkpoint {
             () => {{
-                self.ticks -= 1;
-                if self.ticks < 0 {
-                    if let Err(t) = self.refuel() {
+                ticks -= 1;
+                if ticks < 0 {
+                    self.ticks = ticks;
+                    let r = self.refuel();
+                    ticks = self.ticks;
+                    if let Err(t) = r {
                         pc -= 1;
                         throw!(t);
                     }
@@ -363,16 +374,24 @@ impl Vm {
                 let callee = $callee as usize;
                 let cf = &self.funcs[callee];
                 let nb = base + nregs;
-                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
+                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= max_depth {
                     throw!(Trap::Error("stack overflow".into()));
                 }
-                save!();
-                self.frames.push(Frame {
+                (*fp).pc = pc as u32;
+                let len = self.frames.len();
+                if len == self.frames.capacity() {
+                    self.frames.reserve(len.max(64));
+                }
+                // SAFETY: capacity > len was just ensured; the record is
+                // written before the length covers it.
+                fp = self.frames.as_mut_ptr().add(len);
+                fp.write(Frame {
                     func: callee as u32,
                     pc: 0,
                     base: nb as u32,
                     dst: $dst,
                 });
+                self.frames.set_len(len + 1);
                 func = callee;
                 pc = 0;
                 base = nb;
@@ -398,14 +417,19 @@ impl Vm {
         macro_rules! leave {
             ($v:expr) => {{
                 let v: Option<u64> = $v;
-                let done = self.frames.pop().expect("the running frame is on the stack");
-                while self.handlers.last().is_some_and(|h| h.depth as usize >= self.frames.len()) {
+                let done = *fp;
+                let len = self.frames.len() - 1;
+                self.frames.set_len(len);
+                while self.handlers.last().is_some_and(|h| h.depth as usize >= len) {
                     self.handlers.pop();
                 }
-                if self.frames.len() == depth0 {
+                if len == depth0 {
+                    self.ticks = ticks;
                     return Ok(v.unwrap_or(0));
                 }
-                let fr = *self.frames.last().expect("a caller is on the stack");
+                // SAFETY: `len > depth0 >= 0`, so the caller's record is at `len - 1`.
+                fp = fp.sub(1);
+                let fr = *fp;
                 func = fr.func as usize;
                 pc = fr.pc as usize;
                 base = fr.base as usize;
@@ -697,6 +721,10 @@ impl Vm {
                             Imp::Builtin(f) => f(self, &a[..n], &nat.sig),
                             Imp::Host(f) => f(self, &a[..n], &nat.sig.params, nat.sig.ret),
                         };
+                        // The native may have run pvm code (pushing frames, maybe
+                        // moving the vector) and used fuel.
+                        ticks = self.ticks;
+                        fp = self.frames.as_mut_ptr().add(self.frames.len() - 1);
                         match r {
                             Ok(v) => {
                                 if nat.returns {
