@@ -12,10 +12,12 @@
 //! * [`opcodes`]: the instruction table, one row per instruction.
 //! * [`format`]: the binary `.pvmc` encoding.
 //! * [`verify`]: the verifier, the safety boundary between bytes and the VM.
+//! * [`layout`]: object and frame offsets, for code generated from bytecode.
 //! * [`disasm`]: the human-readable listing used by `pvm dis`.
 
 pub mod disasm;
 pub mod format;
+pub mod layout;
 pub mod opcodes;
 pub mod verify;
 

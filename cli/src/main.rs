@@ -6,7 +6,7 @@
 //! `exit(n)`.
 
 use clap::{Parser, Subcommand};
-use pvm::{Capabilities, Config, Host, Vm};
+use pvm::{Capabilities, Config, GcMode, Host, Vm};
 use pvm_bytecode::{disasm, format as bcformat, Module};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -23,9 +23,14 @@ struct RunOpts {
     /// Heap limit (bytes, or with K, M, G suffix); exceeding it stops the program.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     max_heap: u64,
-    /// Collect garbage at every allocation (slow; for testing the collector).
+    /// Test the collector: `full` collects completely at every allocation;
+    /// `incremental` runs incremental cycles back to back in tiny slices and
+    /// checks after each marking that every reachable object is marked.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "full", value_enum)]
+    gc_stress: Option<StressMode>,
+    /// Print one line per garbage collection cycle to stderr.
     #[arg(long)]
-    gc_stress: bool,
+    gc_log: bool,
     /// Print instructions executed, collections, pause times and peak heap to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -56,6 +61,12 @@ struct RunOpts {
     /// Wall-clock time limit in seconds (enforced from outside the container).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StressMode {
+    Full,
+    Incremental,
 }
 
 #[derive(Subcommand)]
@@ -151,7 +162,12 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
     let module = load(&file)?;
     let config = Config {
         max_heap: usize::try_from(opts.max_heap).unwrap_or(usize::MAX),
-        gc_stress: opts.gc_stress,
+        gc: match opts.gc_stress {
+            None => GcMode::Normal,
+            Some(StressMode::Full) => GcMode::StressFull,
+            Some(StressMode::Incremental) => GcMode::StressIncremental,
+        },
+        gc_log: opts.gc_log,
         count_instructions: opts.stats,
         trace: opts.trace,
         ..Config::default()
@@ -202,17 +218,35 @@ fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
     };
     if stats {
         let s = vm.stats();
+        let g = s.gc;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         eprintln!(
-            "stats: {} instructions, {} collections, {:.3} ms total pause, {:.3} ms max pause, {} bytes peak heap, {:.3} s",
+            "stats: {} instructions in {:.3} s\n\
+             stats: gc: {} incremental cycles, {} full collections, {} slices\n\
+             stats: gc pauses: {:.3} ms total, {:.3} ms longest, p50 {:.3} ms, p99 {:.3} ms\n\
+             stats: memory: {} bytes allocated, {} bytes peak heap, {} peak RSS",
             s.instructions,
-            s.collections,
-            s.total_pause.as_secs_f64() * 1e3,
-            s.max_pause.as_secs_f64() * 1e3,
-            s.peak_heap,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            g.incremental,
+            g.full,
+            g.slices,
+            ms(g.total_pause),
+            ms(g.max_pause),
+            ms(g.p50_pause),
+            ms(g.p99_pause),
+            g.allocated,
+            g.peak,
+            peak_rss().map(|k| format!("{k} KiB")).unwrap_or_else(|| "unknown".into()),
         );
     }
     status as u8
+}
+
+/// This process's peak resident set size, in KiB (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn main() -> ExitCode {

@@ -4,7 +4,7 @@
 //! compiler passes the type of the value to `ToStr`, and arrays and maps
 //! carry their own type id for their elements.
 
-use crate::heap::{str_ref, ArrayObj, Header, Kind, MapData, MapObj, StrObj};
+use crate::heap::{str_ref, ArrayObj, CellObj, Header, Kind, MapObj, StrObj};
 use pvm_compiler::bytecode::{Module, Type, TypeId};
 use std::fmt::Write as _;
 
@@ -44,78 +44,101 @@ pub fn quoted(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Appends `str(v)` for a value of type `ty` to `out`. `nested` quotes strings
-/// (inside arrays and maps). `depth` guards against runaway recursion.
-pub fn value(m: &Module, ty: TypeId, v: u64, nested: bool, depth: u32, out: &mut String) {
-    let Some(t) = m.types.get(ty as usize) else {
-        out.push('?');
-        return;
-    };
-    match t {
-        Type::Int => {
-            let _ = write!(out, "{}", v as i64);
-        }
-        Type::Float => out.push_str(&float(f64::from_bits(v))),
-        Type::Bool => out.push_str(if v != 0 { "true" } else { "false" }),
-        Type::Void => {}
-        _ if v == 0 => out.push_str("nil"),
-        Type::Str => {
-            // SAFETY: a non-nil `str` slot points to a live string.
-            let s = unsafe { str_ref(v as *const StrObj) };
-            if nested {
-                quoted(s, out);
-            } else {
-                out.push_str(s);
-            }
-        }
-        _ if depth > 64 => out.push_str("..."),
-        Type::Array(el) => {
-            // SAFETY: a non-nil array slot points to a live array.
-            let a = unsafe { &*(v as *const ArrayObj) };
-            out.push('[');
-            for (i, x) in a.data.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+/// Appends `str(v)` for a value of type `ty` to `out`. `nested` quotes
+/// strings (inside arrays and maps). Nesting of any depth is rendered
+/// without recursion: an explicit stack of what is left to print.
+pub(crate) fn value(m: &Module, ty: TypeId, v: u64, nested: bool, out: &mut String) {
+    enum Job {
+        Value(TypeId, u64, bool),
+        /// Elements of an array from index `i` on.
+        Array(TypeId, *const ArrayObj, usize),
+        /// Entries of a map from position `i` on; `first` until one is printed.
+        Map(TypeId, TypeId, *const MapObj, usize, bool),
+        Text(&'static str),
+    }
+    let mut jobs = vec![Job::Value(ty, v, nested)];
+    while let Some(job) = jobs.pop() {
+        match job {
+            Job::Value(ty, v, nested) => {
+                let Some(t) = m.types.get(ty as usize) else {
+                    out.push('?');
+                    continue;
+                };
+                match t {
+                    Type::Int => {
+                        let _ = write!(out, "{}", v as i64);
+                    }
+                    Type::Float => out.push_str(&float(f64::from_bits(v))),
+                    Type::Bool => out.push_str(if v != 0 { "true" } else { "false" }),
+                    Type::Void => {}
+                    _ if v == 0 => out.push_str("nil"),
+                    Type::Str => {
+                        // SAFETY: a non-nil `str` slot points to a live string.
+                        let s = unsafe { str_ref(v as *const StrObj) };
+                        if nested {
+                            quoted(s, out);
+                        } else {
+                            out.push_str(s);
+                        }
+                    }
+                    Type::Array(el) => {
+                        out.push('[');
+                        jobs.push(Job::Array(*el, v as *const ArrayObj, 0));
+                    }
+                    Type::Map(k, vt) => {
+                        out.push('{');
+                        jobs.push(Job::Map(*k, *vt, v as *const MapObj, 0, true));
+                    }
+                    Type::Class(_) | Type::Interface(_) => {
+                        // The dynamic class decides the name (an interface value shows its class).
+                        // SAFETY: a non-nil object slot points to a live object.
+                        let h = unsafe { &*(v as *const Header) };
+                        let class = if h.kind == Kind::Object { h.aux as usize } else { usize::MAX };
+                        let name = m.classes.get(class).map(|c| c.name.as_str()).unwrap_or("object");
+                        let _ = write!(out, "<{name}>");
+                    }
+                    Type::Func(..) => out.push_str("<fn>"),
+                    Type::Cell(inner) => {
+                        // SAFETY: a non-nil cell slot points to a live cell.
+                        let c = unsafe { &*(v as *const CellObj) };
+                        jobs.push(Job::Value(*inner, c.value, nested));
+                    }
+                    Type::Nil | Type::Error => out.push_str("nil"),
                 }
-                value(m, *el, *x, true, depth + 1, out);
             }
-            out.push(']');
-        }
-        Type::Map(k, vt) => {
-            // SAFETY: a non-nil map slot points to a live map.
-            let map = unsafe { &*(v as *const MapObj) };
-            out.push('{');
-            let mut first = true;
-            let mut entry = |key: u64, val: u64, out: &mut String| {
-                if !first {
-                    out.push_str(", ");
+            Job::Array(el, a, i) => {
+                // SAFETY: the array is live: formatting allocates nothing,
+                // so nothing is collected meanwhile.
+                let a_ref = unsafe { &*a };
+                if i < a_ref.len {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    jobs.push(Job::Array(el, a, i + 1));
+                    // SAFETY: `i < len`.
+                    jobs.push(Job::Value(el, unsafe { a_ref.get(i) }, true));
+                } else {
+                    out.push(']');
                 }
-                first = false;
-                value(m, *k, key, true, depth + 1, out);
-                out.push_str(": ");
-                value(m, *vt, val, true, depth + 1, out);
-            };
-            match &map.data {
-                MapData::Int(mm) => mm.iter().for_each(|(a, b)| entry(*a, *b, out)),
-                MapData::Str(mm) => mm.iter().for_each(|(a, b)| entry(a.0 as u64, *b, out)),
             }
-            out.push('}');
+            Job::Text(t) => out.push_str(t),
+            Job::Map(k, vt, map, i, first) => {
+                // SAFETY: as for arrays.
+                let entries = unsafe { &*map }.entries();
+                match entries.iter().enumerate().skip(i).find(|(_, e)| e.dead == 0) {
+                    Some((at, e)) => {
+                        if !first {
+                            out.push_str(", ");
+                        }
+                        jobs.push(Job::Map(k, vt, map, at + 1, false));
+                        jobs.push(Job::Value(vt, e.value, true));
+                        jobs.push(Job::Text(": "));
+                        jobs.push(Job::Value(k, e.key, true));
+                    }
+                    None => out.push('}'),
+                }
+            }
         }
-        Type::Class(_) | Type::Interface(_) => {
-            // The dynamic class decides the name (an interface value shows its class).
-            // SAFETY: a non-nil object slot points to a live object.
-            let h = unsafe { &*(v as *const Header) };
-            let class = if h.kind == Kind::Object { h.aux as usize } else { usize::MAX };
-            let name = m.classes.get(class).map(|c| c.name.as_str()).unwrap_or("object");
-            let _ = write!(out, "<{name}>");
-        }
-        Type::Func(..) => out.push_str("<fn>"),
-        Type::Cell(inner) => {
-            // SAFETY: a non-nil cell slot points to a live cell.
-            let c = unsafe { &*(v as *const crate::heap::CellObj) };
-            value(m, *inner, c.value, nested, depth + 1, out);
-        }
-        Type::Nil | Type::Error => out.push_str("nil"),
     }
 }
 

@@ -37,12 +37,11 @@
 //! nothing for instrumentation.
 
 use crate::error::{TraceLine, Trap};
-use crate::heap::{field_ptr, map_bytes, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapData, MapObj, Obj, StrKey, StrObj};
+use crate::heap::{closure_caps, field_ptr, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapObj, Obj, StrObj};
 use crate::natives::{Imp, MAX_NATIVE_ARGS};
 use crate::{Vm, STACK_SLOTS};
 use pvm_bytecode::{disasm, Instr, Type};
 use std::cmp::Ordering;
-use std::time::Instant;
 
 /// An active call.
 #[derive(Debug, Clone, Copy)]
@@ -146,11 +145,12 @@ impl Vm {
         }
         // SAFETY: `clo` is a live closure: natives pass a `fn` argument,
         // which the linker matched against a function type.
-        let c = unsafe { &*(clo as *const ClosureObj) };
+        let c = clo as *const ClosureObj;
         // SAFETY: as above; the header's `aux` of a closure is its function.
         let f = unsafe { (*(clo as *const Header)).aux };
         let mut all = args.to_vec();
-        all.extend_from_slice(&c.caps);
+        // SAFETY: as above.
+        all.extend_from_slice(unsafe { closure_caps(c) });
         self.invoke(f as u16, &all)
     }
 
@@ -213,9 +213,10 @@ impl Vm {
         }
     }
 
-    /// Marks every root and collects. Every active frame is in `frames`.
-    fn collect(&mut self) {
-        let started = Instant::now();
+    /// One slice of collector work at a safepoint. The roots are every
+    /// active frame's reference registers (every frame is in `frames`),
+    /// the globals, the constants and natives' temporary roots.
+    pub(crate) fn gc_step(&mut self) -> Result<(), Trap> {
         let Vm {
             heap,
             globals,
@@ -227,19 +228,60 @@ impl Vm {
             stack,
             ..
         } = self;
-        for &g in global_refs.iter() {
-            heap.mark(globals[g]);
-        }
-        for &v in permanent.iter().chain(roots.iter()) {
-            heap.mark(v);
-        }
-        for fr in frames.iter() {
-            let b = fr.base as usize;
-            for &r in funcs[fr.func as usize].ref_regs.iter() {
-                heap.mark(stack[b + r as usize]);
+        let mut each_root = |f: &mut dyn FnMut(u64)| {
+            for &g in global_refs.iter() {
+                f(globals[g]);
             }
+            for &v in permanent.iter().chain(roots.iter()) {
+                f(v);
+            }
+            for fr in frames.iter() {
+                let b = fr.base as usize;
+                for &r in funcs[fr.func as usize].ref_regs.iter() {
+                    f(stack[b + r as usize]);
+                }
+            }
+        };
+        if heap.step(&mut each_root) {
+            Ok(())
+        } else {
+            Err(self.heap_limit_trap())
         }
-        heap.finish_collection(started);
+    }
+
+    /// Makes room for one allocation of `bytes` (an array of a computed
+    /// size): collects fully if that is what it takes, else the heap limit.
+    pub(crate) fn gc_reserve(&mut self, bytes: usize) -> Result<(), Trap> {
+        let Vm {
+            heap,
+            globals,
+            global_refs,
+            permanent,
+            roots,
+            frames,
+            funcs,
+            stack,
+            ..
+        } = self;
+        let mut each_root = |f: &mut dyn FnMut(u64)| {
+            for &g in global_refs.iter() {
+                f(globals[g]);
+            }
+            for &v in permanent.iter().chain(roots.iter()) {
+                f(v);
+            }
+            for fr in frames.iter() {
+                let b = fr.base as usize;
+                for &r in funcs[fr.func as usize].ref_regs.iter() {
+                    f(stack[b + r as usize]);
+                }
+            }
+        };
+        if heap.reserve(bytes, &mut each_root) {
+            Ok(())
+        } else {
+            Err(self.heap_limit_trap())
+        }
     }
 
     fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
@@ -359,9 +401,8 @@ impl Vm {
             () => {
                 if self.heap.wants_gc() {
                     save!();
-                    self.collect();
-                    if self.heap.bytes > self.heap.max {
-                        throw!(Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max)));
+                    if let Err(t) = self.gc_step() {
+                        throw!(t);
                     }
                 }
             };
@@ -456,7 +497,7 @@ impl Vm {
                 if v == 0 {
                     throw!(nil());
                 }
-                &mut *(v as *mut ArrayObj)
+                v as *mut ArrayObj
             }};
         }
         macro_rules! map {
@@ -465,14 +506,25 @@ impl Vm {
                 if v == 0 {
                     throw!(nil());
                 }
-                &mut *(v as *mut MapObj)
+                v as *mut MapObj
+            }};
+        }
+        // A map key: a `str` key must not be nil.
+        macro_rules! key {
+            ($m:expr, $k:expr) => {{
+                let k = $k;
+                if k == 0 && (*$m).str_keys() {
+                    throw!(nil());
+                }
+                k
             }};
         }
         macro_rules! index {
             ($a:expr, $i:expr) => {{
                 let i = $i;
-                if i < 0 || i as usize >= $a.data.len() {
-                    err!("index out of range: index {} for length {}", i, $a.data.len());
+                let len = (*$a).len;
+                if i < 0 || i as u64 >= len as u64 {
+                    err!("index out of range: index {} for length {}", i, len);
                 }
                 i as usize
             }};
@@ -480,11 +532,11 @@ impl Vm {
         macro_rules! key_not_found {
             ($m:expr, $k:expr) => {{
                 let mut s = String::new();
-                let kt = match self.module.types.get($m.hdr_aux() as usize) {
+                let kt = match self.module.types.get((*$m).hdr.aux as usize) {
                     Some(Type::Map(k, _)) => *k,
                     _ => 0,
                 };
-                crate::format::value(&self.module, kt, $k, true, 0, &mut s);
+                crate::format::value(&self.module, kt, $k, true, &mut s);
                 err!("key not found: {}", s);
             }};
         }
@@ -601,7 +653,7 @@ impl Vm {
                             }
                             _ => {
                                 let mut s = String::new();
-                                crate::format::value(&self.module, ty, v, false, 0, &mut s);
+                                crate::format::value(&self.module, ty, v, false, &mut s);
                                 self.heap.alloc_str(&s) as u64
                             }
                         };
@@ -707,7 +759,7 @@ impl Vm {
                         let src = regs.add(args as usize);
                         enter!(f, dst);
                         std::ptr::copy_nonoverlapping(src, regs, np);
-                        let caps = &(*c).caps;
+                        let caps = closure_caps(c);
                         std::ptr::copy_nonoverlapping(caps.as_ptr(), regs.add(np), nc);
                         std::ptr::write_bytes(regs.add(np + nc), 0, nregs - np - nc);
                     }
@@ -779,11 +831,11 @@ impl Vm {
                         if o == 0 {
                             throw!(nil());
                         }
-                        *field_ptr(o as *mut Obj, field as usize) = r!(src);
+                        self.heap.set_field(o as *mut Obj, field as usize, r!(src));
                     }
                     Instr::NewArray { dst, ty, args, n } => {
-                        let data = std::slice::from_raw_parts(regs.add(args as usize), n as usize).to_vec();
-                        r!(dst) = self.heap.alloc_array(ty as u32, data) as u64;
+                        let items = std::slice::from_raw_parts(regs.add(args as usize), n as usize);
+                        r!(dst) = self.heap.alloc_array(u32::from(ty), items) as u64;
                         safepoint!();
                     }
                     Instr::ArrayFill { dst, ty, n, x } => {
@@ -791,26 +843,32 @@ impl Vm {
                         if len < 0 {
                             err!("index out of range: negative array length {}", len);
                         }
-                        if !self.heap.can_grow((len as usize).saturating_mul(8)) {
-                            throw!(Trap::Limit(format!("heap limit exceeded ({} bytes)", self.heap.max)));
+                        let width = if self.heap.layouts.elem_is_bool.get_unchecked(ty as usize) == &true {
+                            1
+                        } else {
+                            8
+                        };
+                        save!();
+                        let bytes = usize::try_from(len).unwrap_or(usize::MAX).saturating_mul(width);
+                        if let Err(t) = self.gc_reserve(bytes) {
+                            throw!(t);
                         }
-                        let data = vec![r!(x); len as usize];
-                        r!(dst) = self.heap.alloc_array(ty as u32, data) as u64;
+                        r!(dst) = self.heap.alloc_array_fill(u32::from(ty), len as usize, r!(x)) as u64;
                         safepoint!();
                     }
                     Instr::ArrayGet { dst, arr, idx } => {
                         let a = array!(r!(arr));
                         let i = index!(a, ri!(idx));
-                        r!(dst) = *a.data.get_unchecked(i);
+                        r!(dst) = (*a).get(i);
                     }
                     Instr::ArraySet { arr, idx, src } => {
                         let a = array!(r!(arr));
                         let i = index!(a, ri!(idx));
-                        *a.data.get_unchecked_mut(i) = r!(src);
+                        self.heap.array_set(a, i, r!(src));
                     }
                     Instr::ArrayLen { dst, arr } => {
                         let a = array!(r!(arr));
-                        set_i!(dst, a.data.len() as i64);
+                        set_i!(dst, (*a).len as i64);
                     }
                     Instr::StrLen { dst, s } => {
                         let b = str_of!(r!(s));
@@ -818,125 +876,73 @@ impl Vm {
                     }
                     Instr::MapLen { dst, map } => {
                         let m = map!(r!(map));
-                        let n = match &m.data {
-                            MapData::Int(x) => x.len(),
-                            MapData::Str(x) => x.len(),
-                        };
-                        set_i!(dst, n as i64);
+                        set_i!(dst, i64::from((*m).live));
                     }
                     Instr::Push { arr, src } => {
                         let a = array!(r!(arr));
-                        let cap = a.data.capacity();
-                        a.data.push(r!(src));
-                        if a.data.capacity() != cap {
-                            self.heap.grew((a.data.capacity() - cap) * 8);
-                            safepoint!();
-                        }
+                        self.heap.array_push(a, r!(src));
+                        safepoint!();
                     }
                     Instr::Pop { dst, arr } => {
                         let a = array!(r!(arr));
-                        match a.data.pop() {
+                        match self.heap.array_pop(a) {
                             Some(v) => r!(dst) = v,
                             None => err!("index out of range: pop from an empty array"),
                         }
                     }
                     Instr::Sort { arr } => {
                         let a = array!(r!(arr));
-                        let el = match self.module.types.get(a.hdr_aux() as usize) {
+                        let el = match self.module.types.get((*a).hdr.aux as usize) {
                             Some(Type::Array(e)) => self.module.types.get(*e as usize),
                             _ => None,
                         };
+                        // The verifier allows sort on [int], [float] and [str]
+                        // only: 8-byte slots.
+                        let xs = (*a).slots();
                         match el {
-                            Some(Type::Int) => a.data.sort_unstable_by_key(|v| *v as i64),
-                            Some(Type::Float) => a.data.sort_by(|x, y| float_order(f64::from_bits(*x), f64::from_bits(*y))),
+                            Some(Type::Int) => xs.sort_unstable_by_key(|v| *v as i64),
+                            Some(Type::Float) => xs.sort_by(|x, y| float_order(f64::from_bits(*x), f64::from_bits(*y))),
                             _ => {
-                                if a.data.contains(&0) {
+                                if xs.contains(&0) {
                                     throw!(nil());
                                 }
-                                a.data
-                                    .sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
+                                xs.sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
+                                self.heap.array_reordered(a);
                             }
                         }
                     }
                     Instr::NewMap { dst, ty } => {
-                        r!(dst) = self.heap.alloc_map(ty as u32) as u64;
+                        r!(dst) = self.heap.alloc_map(u32::from(ty)) as u64;
                         safepoint!();
                     }
                     Instr::MapGet { dst, map, key } => {
                         let m = map!(r!(map));
-                        let k = r!(key);
-                        let got = match &m.data {
-                            MapData::Int(x) => x.get(&k).copied(),
-                            MapData::Str(x) => {
-                                if k == 0 {
-                                    throw!(nil());
-                                }
-                                x.get(&StrKey(k as *const StrObj)).copied()
-                            }
-                        };
-                        match got {
+                        let k = key!(m, r!(key));
+                        match (*m).get(k) {
                             Some(v) => r!(dst) = v,
                             None => key_not_found!(m, k),
                         }
                     }
                     Instr::MapSet { map, key, src } => {
                         let m = map!(r!(map));
-                        let k = r!(key);
-                        let v = r!(src);
-                        let before = map_bytes(&m.data);
-                        match &mut m.data {
-                            MapData::Int(x) => {
-                                x.insert(k, v);
-                            }
-                            MapData::Str(x) => {
-                                if k == 0 {
-                                    throw!(nil());
-                                }
-                                x.insert(StrKey(k as *const StrObj), v);
-                            }
-                        }
-                        let after = map_bytes(&m.data);
-                        if after > before {
-                            self.heap.grew(after - before);
-                            safepoint!();
-                        }
+                        let k = key!(m, r!(key));
+                        self.heap.map_insert(m, k, r!(src));
+                        safepoint!();
                     }
                     Instr::MapHas { dst, map, key } => {
                         let m = map!(r!(map));
-                        let k = r!(key);
-                        let has = match &m.data {
-                            MapData::Int(x) => x.contains_key(&k),
-                            MapData::Str(x) => {
-                                if k == 0 {
-                                    throw!(nil());
-                                }
-                                x.contains_key(&StrKey(k as *const StrObj))
-                            }
-                        };
-                        set_b!(dst, has);
+                        let k = key!(m, r!(key));
+                        set_b!(dst, (*m).find(k).is_some());
                     }
                     Instr::MapRemove { map, key } => {
                         let m = map!(r!(map));
-                        let k = r!(key);
-                        match &mut m.data {
-                            MapData::Int(x) => {
-                                x.shift_remove(&k);
-                            }
-                            MapData::Str(x) => {
-                                if k == 0 {
-                                    throw!(nil());
-                                }
-                                x.shift_remove(&StrKey(k as *const StrObj));
-                            }
-                        }
+                        let k = key!(m, r!(key));
+                        self.heap.map_remove(m, k);
                     }
                     Instr::MapKeys { dst, map, ty } => {
                         let m = map!(r!(map));
-                        let keys: Vec<u64> = match &m.data {
-                            MapData::Int(x) => x.keys().copied().collect(),
-                            MapData::Str(x) => x.keys().map(|k| k.0 as u64).collect(),
-                        };
-                        r!(dst) = self.heap.alloc_array(ty as u32, keys) as u64;
+                        let keys: Vec<u64> = (*m).iter().map(|e| e.key).collect();
+                        r!(dst) = self.heap.alloc_array(u32::from(ty), &keys) as u64;
                         safepoint!();
                     }
                     Instr::NewCell { dst, src } => {
@@ -957,11 +963,11 @@ impl Vm {
                         if c == 0 {
                             throw!(nil());
                         }
-                        (*(c as *mut CellObj)).value = r!(src);
+                        self.heap.cell_set(c as *mut CellObj, r!(src));
                     }
                     Instr::MakeClosure { dst, func: f, caps, n } => {
-                        let c: Box<[u64]> = std::slice::from_raw_parts(regs.add(caps as usize), n as usize).into();
-                        r!(dst) = self.heap.alloc_closure(f as u32, c) as u64;
+                        let c = std::slice::from_raw_parts(regs.add(caps as usize), n as usize);
+                        r!(dst) = self.heap.alloc_closure(u32::from(f), c) as u64;
                         safepoint!();
                     }
                 }
@@ -1001,22 +1007,4 @@ fn itoa_buf(v: i64) -> ItoaBuf {
         buf[i] = b'-';
     }
     ItoaBuf { buf, start: i }
-}
-
-trait HdrAux {
-    fn hdr_aux(&self) -> u32;
-}
-
-impl HdrAux for ArrayObj {
-    fn hdr_aux(&self) -> u32 {
-        // SAFETY: ArrayObj is repr(C) with the header first.
-        unsafe { (*(self as *const ArrayObj as *const Header)).aux }
-    }
-}
-
-impl HdrAux for MapObj {
-    fn hdr_aux(&self) -> u32 {
-        // SAFETY: MapObj is repr(C) with the header first.
-        unsafe { (*(self as *const MapObj as *const Header)).aux }
-    }
 }

@@ -74,6 +74,7 @@ pub use pvm_bytecode::Module;
 pub use value::{ConvError, PvmArgs, PvmKey, PvmType};
 
 use error::Trap;
+pub use heap::{GcMode, GcStats};
 use heap::{Heap, Layouts};
 use natives::Linked;
 use pvm_bytecode::{Const, FuncKind, Instr, Type, TypeId};
@@ -242,13 +243,15 @@ impl Vm {
         let is_ref = |t: u16| m.types.get(t as usize).is_some_and(Type::is_ref);
         let mut layouts = Layouts::default();
         for t in &m.types {
-            let (er, ks) = match t {
-                Type::Array(e) | Type::Cell(e) => (is_ref(*e), false),
-                Type::Map(k, v) => (is_ref(*v), matches!(m.types.get(*k as usize), Some(Type::Str))),
-                _ => (false, false),
+            let (er, ks, eb) = match t {
+                Type::Array(e) => (is_ref(*e), false, matches!(m.types.get(*e as usize), Some(Type::Bool))),
+                Type::Cell(e) => (is_ref(*e), false, false),
+                Type::Map(k, v) => (is_ref(*v), matches!(m.types.get(*k as usize), Some(Type::Str)), false),
+                _ => (false, false, false),
             };
             layouts.elem_is_ref.push(er);
             layouts.key_is_str.push(ks);
+            layouts.elem_is_bool.push(eb);
         }
         for c in &m.classes {
             layouts.class_fields.push(c.fields.len() as u32);
@@ -308,7 +311,7 @@ impl Vm {
             })
             .collect();
         let global_refs = m.globals.iter().enumerate().filter(|(_, g)| is_ref(g.ty)).map(|(i, _)| i).collect();
-        let mut heap = Heap::new(config.max_heap, config.gc_stress, layouts);
+        let mut heap = Heap::new(config.max_heap, config.gc, config.gc_log, layouts);
         // Constants and top-level function values live as long as the VM.
         let consts: Vec<u64> = m
             .consts
@@ -325,7 +328,7 @@ impl Vm {
             .enumerate()
             .map(|(i, f)| {
                 if f.kind == FuncKind::Function {
-                    heap.alloc_closure(i as u32, Box::new([])) as u64
+                    heap.alloc_closure(i as u32, &[]) as u64
                 } else {
                     0
                 }
@@ -589,11 +592,9 @@ impl Vm {
     pub fn stats(&self) -> Stats {
         Stats {
             instructions: self.instructions,
-            collections: self.heap.collections,
-            total_pause: self.heap.total_pause,
-            max_pause: self.heap.max_pause,
-            peak_heap: self.heap.peak,
+            gc: self.heap.stats(),
             heap: self.heap.bytes,
+            footprint: self.heap.footprint(),
         }
     }
 
@@ -621,7 +622,7 @@ impl Vm {
 
     /// Allocates an array of type `ty` holding `items`.
     pub(crate) fn new_array(&mut self, ty: TypeId, items: &[u64]) -> u64 {
-        self.heap.alloc_array(u32::from(ty), items.to_vec()) as u64
+        self.heap.alloc_array(u32::from(ty), items) as u64
     }
 
     /// Allocates an empty map of type `ty`.
@@ -633,69 +634,55 @@ impl Vm {
     /// `map` must be a live map; `k` and `v` slots of its key and value types.
     pub(crate) unsafe fn map_insert(&mut self, map: u64, k: u64, v: u64) {
         // SAFETY: the caller's promise.
-        let m = unsafe { &mut *(map as *mut heap::MapObj) };
-        let before = heap::map_bytes(&m.data);
-        match &mut m.data {
-            heap::MapData::Int(x) => {
-                x.insert(k, v);
-            }
-            heap::MapData::Str(x) => {
-                x.insert(heap::StrKey(k as *const heap::StrObj), v);
-            }
-        }
-        let after = heap::map_bytes(&m.data);
-        self.heap.grew(after.saturating_sub(before));
+        unsafe { self.heap.map_insert(map as *mut heap::MapObj, k, v) }
     }
 
     /// # Safety
     /// `v` must be a slot of a map type.
     pub(crate) unsafe fn map_entries(&self, v: u64) -> Option<Vec<(u64, u64)>> {
-        if v == 0 {
-            return None;
-        }
         // SAFETY: the caller's promise.
-        let m = unsafe { &*(v as *const heap::MapObj) };
-        Some(match &m.data {
-            heap::MapData::Int(x) => x.iter().map(|(k, v)| (*k, *v)).collect(),
-            heap::MapData::Str(x) => x.iter().map(|(k, v)| (k.0 as u64, *v)).collect(),
-        })
+        (v != 0).then(|| unsafe { (*(v as *const heap::MapObj)).iter().map(|e| (e.key, e.value)).collect() })
     }
 
     /// # Safety
     /// `v` must be a slot of an array type.
     pub(crate) unsafe fn array_items(&self, v: u64) -> Option<Vec<u64>> {
         // SAFETY: the caller's promise.
-        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).data.clone() })
+        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).to_vec() })
     }
 
     /// # Safety
     /// `v` must be a slot of an array type.
     pub(crate) unsafe fn array_len(&self, v: u64) -> Option<usize> {
         // SAFETY: the caller's promise.
-        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).data.len() })
+        (v != 0).then(|| unsafe { (*(v as *const heap::ArrayObj)).len })
     }
 
     /// Element `i`, or `None` when out of range.
     /// # Safety
     /// `v` must be a non-nil slot of an array type.
     pub(crate) unsafe fn array_get(&self, v: u64, i: i64) -> Option<u64> {
-        // SAFETY: the caller's promise.
+        // SAFETY: the caller's promise; `i` is checked against the length.
         let a = unsafe { &*(v as *const heap::ArrayObj) };
-        usize::try_from(i).ok().and_then(|i| a.data.get(i).copied())
+        usize::try_from(i).ok().filter(|&i| i < a.len).map(|i| unsafe { a.get(i) })
     }
 
-    /// Overwrites every element; `false` (and nothing written) if the
-    /// lengths differ.
+    /// Overwrites every element (through the write barrier); `false` (and
+    /// nothing written) if the lengths differ.
     /// # Safety
     /// `v` must be a non-nil slot of an array type, `items` values of its
     /// element type that are alive.
     pub(crate) unsafe fn array_replace(&mut self, v: u64, items: &[u64]) -> bool {
+        let a = v as *mut heap::ArrayObj;
         // SAFETY: the caller's promise.
-        let a = unsafe { &mut *(v as *mut heap::ArrayObj) };
-        if a.data.len() != items.len() {
-            return false;
+        unsafe {
+            if (*a).len != items.len() {
+                return false;
+            }
+            for (i, x) in items.iter().enumerate() {
+                self.heap.array_set(a, i, *x);
+            }
         }
-        a.data.copy_from_slice(items);
         true
     }
 
@@ -768,13 +755,12 @@ fn compile_error(e: pvm_compiler::CompileError) -> LoadError {
 pub struct Stats {
     /// Instructions executed (counted only with [`Config::count_instructions`]).
     pub instructions: u64,
-    pub collections: u64,
-    pub total_pause: std::time::Duration,
-    pub max_pause: std::time::Duration,
-    /// Most bytes the heap ever held.
-    pub peak_heap: usize,
+    /// What the collector did.
+    pub gc: GcStats,
     /// Bytes the heap holds now.
     pub heap: usize,
+    /// Bytes the heap has taken from the system.
+    pub footprint: usize,
 }
 
 /// A typed handle on a top-level pvm function, from [`Vm::func`].

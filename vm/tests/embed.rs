@@ -463,7 +463,7 @@ fn sort_by_and_binary_search_work_on_classes_with_closures() {
         src,
         &Host::new(),
         Config {
-            gc_stress: true,
+            gc: pvm::GcMode::StressFull,
             ..Config::default()
         },
     )
