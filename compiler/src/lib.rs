@@ -33,7 +33,7 @@ pub mod types;
 
 pub use bytecode::Module;
 pub use diag::{Diagnostic, SourceMap};
-pub use loader::{FsResolver, MemoryResolver, Resolved, Resolver};
+pub use loader::{FsResolver, MemoryResolver, NoImports, Resolved, Resolver};
 /// The bytecode crate, re-exported: what this compiler produces.
 pub use pvm_bytecode as bytecode;
 pub use pvm_stdlib::{NativeSig, Ty};

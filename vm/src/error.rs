@@ -55,11 +55,13 @@ impl fmt::Display for TraceLine {
 
 /// How a run of pvm code ended, when it did not return normally.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RunError {
     /// A runtime error or `throw` that no `try` caught, with the stack
     /// trace, innermost frame first.
     Error { message: String, trace: Vec<TraceLine> },
-    /// A resource limit was exceeded (heap, stack): not catchable by pvm code.
+    /// A resource limit was exceeded (the heap): not catchable by pvm code.
+    /// (`stack overflow` is an ordinary, catchable error.)
     Limit { message: String, trace: Vec<TraceLine> },
     /// The program called `exit(code)` (only when the host allows it).
     Exit(i32),
@@ -130,28 +132,38 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// One compile error, located in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// The file as shown in messages.
+    pub file: String,
+    /// 1-based line and column (columns count characters).
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
 /// Why a module could not be loaded into a VM.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LoadError {
+    /// The bytes are not a well-formed `.pvmc` file.
+    Decode(String),
     /// The bytecode did not verify: every problem found.
     Verify(pvm_bytecode::verify::VerifyError),
     /// A native the module imports is missing or has another signature.
     Link(String),
-    /// Source code did not compile (only with the `compiler` feature): the
-    /// rendered diagnostics and each error as a value.
-    #[cfg(feature = "compiler")]
-    Compile {
-        rendered: String,
-        errors: Vec<pvm_compiler::Located>,
-    },
+    /// Source code did not compile (source is only loaded with the
+    /// `compiler` feature): the rendered diagnostics and each as a value.
+    Compile { rendered: String, errors: Vec<SourceError> },
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            LoadError::Decode(m) => f.write_str(m),
             LoadError::Verify(e) => e.fmt(f),
             LoadError::Link(m) => write!(f, "cannot link: {m}"),
-            #[cfg(feature = "compiler")]
             LoadError::Compile { rendered, .. } => f.write_str(rendered.trim_end()),
         }
     }

@@ -43,6 +43,30 @@ pub(crate) struct HostFunc {
     pub(crate) imp: Arc<HostImpl>,
 }
 
+/// The language's keywords, which cannot name a function.
+const KEYWORDS: &[&str] = &[
+    "fn",
+    "let",
+    "if",
+    "else",
+    "while",
+    "for",
+    "in",
+    "return",
+    "break",
+    "continue",
+    "class",
+    "interface",
+    "import",
+    "true",
+    "false",
+    "nil",
+    "try",
+    "catch",
+    "throw",
+    "self",
+];
+
 /// The functions and capabilities a host gives the programs it runs.
 /// Cloneable and reusable: one `Host` can configure many VMs.
 #[derive(Clone, Default)]
@@ -75,7 +99,8 @@ impl Host {
     /// built-in or another host function is refused.
     pub fn func<M, F: IntoHostFn<M>>(&mut self, name: &str, f: F) -> Result<&mut Host, HostError> {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !KEYWORDS.contains(&name);
         if !valid {
             return Err(HostError(format!("`{name}` is not a pvm identifier")));
         }
@@ -128,11 +153,6 @@ impl Caller<'_> {
     pub fn data_mut<T: 'static>(&mut self) -> Option<&mut T> {
         self.vm.data_mut()
     }
-
-    /// The VM itself.
-    pub fn vm(&mut self) -> &mut Vm {
-        self.vm
-    }
 }
 
 /// What a host function may return: a [`PvmType`], or a `Result` whose
@@ -173,6 +193,12 @@ pub struct Erased(Arc<HostImpl>);
 pub struct WithCaller;
 
 fn finish<R: HostReturn>(vm: &mut Vm, r: R, ret: TypeId) -> Result<u64, Trap> {
+    // A limit, an exit or a suspension met by a call back into pvm goes on
+    // through this host function whatever it returned: pvm code must not
+    // be able to catch it.
+    if let Some(t) = vm.nested_trap.take() {
+        return Err(t);
+    }
     match r.into_result() {
         Ok(v) => Ok(v.into_slot(vm, ret).0),
         Err(e) => Err(Trap::Error(e)),
@@ -228,3 +254,5 @@ host_fn!(A 0, B 1, C 2);
 host_fn!(A 0, B 1, C 2, D 3);
 host_fn!(A 0, B 1, C 2, D 3, E 4);
 host_fn!(A 0, B 1, C 2, D 3, E 4, F 5);
+host_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+host_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);

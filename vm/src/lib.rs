@@ -65,12 +65,15 @@ mod natives;
 pub mod value;
 
 pub use config::Config;
-pub use error::{LoadError, RunError, TraceLine};
+pub use error::{LoadError, RunError, SourceError, TraceLine};
 pub use host::{Caller, Host, HostError};
-pub use io::{Access, Capabilities, Captured};
+pub use indexmap::IndexMap;
+pub use io::{Access, Capabilities, Captured, ReadFn, WriteFn};
 pub use natives::{parse_float, parse_int};
 pub use pvm_bytecode as bytecode;
 pub use pvm_bytecode::Module;
+#[cfg(feature = "compiler")]
+pub use pvm_compiler;
 pub use value::{ConvError, PvmArgs, PvmKey, PvmType};
 
 use error::Trap;
@@ -117,6 +120,8 @@ enum Pending {
     /// `run_main`'s initialisers and `main`, this entry next after the
     /// suspended one.
     Main { next: usize },
+    /// An initialiser run before a call from the host.
+    Init,
 }
 
 /// A loaded, verified program and its runtime state.
@@ -155,6 +160,12 @@ pub struct Vm {
     /// How many initialisers have run to completion.
     inits_done: usize,
     pending: Pending,
+    /// A trap that must not be caught by pvm code (a limit, `exit`, a
+    /// suspension), met by a call from a host function back into pvm; it
+    /// is raised again when the host function returns.
+    pub(crate) nested_trap: Option<Trap>,
+    /// This VM's identity: a [`Func`] holds a clone and only calls here.
+    token: Arc<()>,
     /// Trace lines of an error that left a nested activation (a callback
     /// from a native), innermost first; completed by the outer ones.
     pub(crate) pending_trace: Vec<TraceLine>,
@@ -190,18 +201,18 @@ impl Vm {
 
     /// Decodes a `.pvmc` file's bytes, then as [`Vm::new`].
     pub fn from_bytecode(bytes: &[u8], host: &Host, config: Config) -> Result<Vm, LoadError> {
-        let m =
-            pvm_bytecode::format::decode(bytes).map_err(|e| LoadError::Verify(pvm_bytecode::verify::VerifyError(vec![e.to_string()])))?;
+        let m = pvm_bytecode::format::decode(bytes).map_err(|e| LoadError::Decode(e.to_string()))?;
         Vm::new(m, host, config)
     }
 
-    /// Compiles source text (imports from disk, relative to `name`, and the
-    /// standard modules), type-checking calls of the host's functions; then
-    /// as [`Vm::new`]. A program without `main` is fine here: the host calls
-    /// its functions.
+    /// Compiles source text, type-checking calls of the host's functions;
+    /// then as [`Vm::new`]. It may import the standard modules (`std/...`)
+    /// and nothing else: a script from an untrusted source reads no file.
+    /// ([`Vm::from_source_with`] takes a resolver for other imports.) A
+    /// program without `main` is fine here: the host calls its functions.
     #[cfg(feature = "compiler")]
     pub fn from_source(name: &str, source: &str, host: &Host, config: Config) -> Result<Vm, LoadError> {
-        Vm::from_source_with(name, source, &pvm_compiler::FsResolver, host, config)
+        Vm::from_source_with(name, source, &pvm_compiler::NoImports, host, config)
     }
 
     /// As [`Vm::from_source`], with imports served by `resolver` (for
@@ -224,7 +235,8 @@ impl Vm {
         Vm::new(m, host, config)
     }
 
-    /// Compiles the program in file `path` (see [`Vm::from_source`]).
+    /// Compiles the program in file `path`, with its imports read from disk
+    /// relative to it (see [`Vm::from_source`]).
     #[cfg(feature = "compiler")]
     pub fn from_file(path: &str, host: &Host, config: Config) -> Result<Vm, LoadError> {
         let sigs = host.signatures();
@@ -367,6 +379,8 @@ impl Vm {
             interrupt: Arc::new(AtomicBool::new(false)),
             inits_done: 0,
             pending: Pending::None,
+            nested_trap: None,
+            token: Arc::new(()),
             pending_trace: Vec::new(),
             data: None,
             module,
@@ -387,7 +401,9 @@ impl Vm {
         if self.module.main.is_none() {
             return Err(usage("the program has no `fn main()`"));
         }
-        self.drive_main(0)
+        // Initialisers that already ran (before calls from the host) do not
+        // run again.
+        self.drive_main(self.inits_done)
     }
 
     /// Continues a suspended [`Vm::run_main`] (after [`RunError::OutOfFuel`]
@@ -414,15 +430,22 @@ impl Vm {
         self.io.flush().map_err(|t| self.to_run_error(t))
     }
 
-    /// Runs the initialisers of globals that have not run yet.
+    /// Runs the initialisers of globals that have not run yet. One that
+    /// runs out of fuel (or is interrupted) stays suspended: the next call
+    /// from the host resumes it before doing anything else.
     fn ensure_init(&mut self) -> Result<(), RunError> {
+        if self.pending == Pending::Init {
+            self.pending = Pending::None;
+            match self.resume_raw() {
+                Ok(_) => self.inits_done += 1,
+                Err(t) => return Err(self.suspend_or_end(t, Pending::Init)),
+            }
+        }
         while self.inits_done < self.module.inits.len() {
             let f = self.module.inits[self.inits_done];
-            self.invoke(f, &[]).map_err(|t| {
-                self.frames.clear();
-                self.handlers.clear();
-                self.to_run_error(t)
-            })?;
+            if let Err(t) = self.invoke(f, &[]) {
+                return Err(self.suspend_or_end(t, Pending::Init));
+            }
             self.inits_done += 1;
         }
         Ok(())
@@ -447,6 +470,7 @@ impl Vm {
         self.handlers.clear();
         self.roots.clear();
         self.pending_trace.clear();
+        self.nested_trap = None;
     }
 
     fn to_run_error(&mut self, t: Trap) -> RunError {
@@ -492,6 +516,7 @@ impl Vm {
             return Err(usage(format!("`{name}` is `{have}`, not `{asked}`")));
         }
         Ok(Func {
+            vm: self.token.clone(),
             id: id as u16,
             params: params.to_vec(),
             ret: f.ret,
@@ -746,7 +771,16 @@ impl Vm {
 fn compile_error(e: pvm_compiler::CompileError) -> LoadError {
     LoadError::Compile {
         rendered: e.render(),
-        errors: e.errors(),
+        errors: e
+            .errors()
+            .into_iter()
+            .map(|l| SourceError {
+                file: l.file,
+                line: l.line,
+                column: l.column,
+                message: l.message,
+            })
+            .collect(),
     }
 }
 
@@ -765,6 +799,8 @@ pub struct Stats {
 
 /// A typed handle on a top-level pvm function, from [`Vm::func`].
 pub struct Func<A, R> {
+    /// The VM this function belongs to.
+    vm: Arc<()>,
     id: u16,
     params: Vec<TypeId>,
     ret: TypeId,
@@ -774,6 +810,7 @@ pub struct Func<A, R> {
 impl<A, R> Clone for Func<A, R> {
     fn clone(&self) -> Self {
         Func {
+            vm: self.vm.clone(),
             id: self.id,
             params: self.params.clone(),
             ret: self.ret,
@@ -787,9 +824,14 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
     /// initialisers run before the first call. Called from a host function
     /// (through [`Caller::call`]), this re-enters the VM.
     pub fn call(&self, vm: &mut Vm, args: A) -> Result<R, RunError> {
+        if !Arc::ptr_eq(&self.vm, &vm.token) {
+            return Err(usage("this function belongs to another VM"));
+        }
         let nested = !vm.frames.is_empty() && vm.pending == Pending::None;
         if !nested {
-            vm.abandon();
+            if vm.pending != Pending::Init {
+                vm.abandon();
+            }
             vm.ensure_init()?;
         }
         let slots: Vec<u64> = args.into_slots(vm, &self.params).into_iter().map(|s| s.0).collect();
@@ -797,7 +839,11 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
             Ok(v) => self.finish(vm, v),
             Err(t) if nested => {
                 // Inside a host function: the error unwinds through it to
-                // the pvm code that called it.
+                // the pvm code that called it. What pvm code must not catch
+                // is kept, and raised again when the host function returns.
+                if !t.catchable() {
+                    vm.nested_trap = Some(t.clone());
+                }
                 Err(vm.to_run_error(t))
             }
             Err(t) => Err(vm.suspend_or_end(t, Pending::Call)),
@@ -807,6 +853,9 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
     /// Continues a suspended call (after [`RunError::OutOfFuel`] or
     /// [`RunError::Interrupted`]) and returns its result.
     pub fn resume(&self, vm: &mut Vm) -> Result<R, RunError> {
+        if !Arc::ptr_eq(&self.vm, &vm.token) {
+            return Err(usage("this function belongs to another VM"));
+        }
         if vm.pending != Pending::Call || vm.frames.first().map(|f| f.func) != Some(u32::from(self.id)) {
             return Err(usage("this function has no suspended call"));
         }
@@ -818,7 +867,10 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
     }
 
     fn finish(&self, vm: &mut Vm, v: u64) -> Result<R, RunError> {
-        let r = R::from_slot(vm, value::Slot(v), self.ret).map_err(|e| usage(e.0));
+        let r = R::from_slot(vm, value::Slot(v), self.ret).map_err(|e| {
+            let name = &vm.module.functions[self.id as usize].name;
+            usage(format!("`{name}` returned a value the Rust type cannot hold: {}", e.0))
+        });
         vm.io.flush().map_err(|t| vm.to_run_error(t))?;
         r
     }

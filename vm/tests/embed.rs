@@ -473,3 +473,112 @@ fn sort_by_and_binary_search_work_on_classes_with_closures() {
         Ok("adbc 2 -5".into())
     );
 }
+
+// ---------------------------------------------------------------- the API cannot be misused into unsafety
+
+#[test]
+fn a_function_only_runs_on_its_own_vm() {
+    let a = load("fn f(x: int) -> int { return x + 1; }");
+    let mut b = load("fn g(s: str) -> str { return s; }");
+    let f = a.func::<(i64,), i64>("f").expect("found");
+    assert!(matches!(f.call(&mut b, (1,)), Err(RunError::Usage(m)) if m.contains("another VM")));
+    assert!(matches!(f.resume(&mut b), Err(RunError::Usage(_))));
+}
+
+#[test]
+fn limits_met_in_a_callback_cannot_be_caught_by_pvm_code() {
+    let mut host = Host::new();
+    host.func("call_back", |c: &mut pvm::Caller, name: String| -> Result<i64, RunError> {
+        c.call(&name, ())
+    })
+    .unwrap();
+    host.capabilities(Capabilities {
+        exit: true,
+        ..Capabilities::none()
+    });
+    let src = "fn bye() -> int { exit(7); return 0; }\n\
+               fn hog() -> int { let xs: [str] = []; while true { push(xs, \"0123456789abcdef\" + str(len(xs))); } return 0; }\n\
+               fn spin() -> int { let n = 0; while true { n += 1; } return n; }\n\
+               fn guarded(name: str) -> int { try { return call_back(name); } catch e { return -1; } }";
+    let mut vm = Vm::from_source(
+        "t.pvm",
+        src,
+        &host,
+        Config {
+            max_heap: 2 << 20,
+            ..Config::default()
+        },
+    )
+    .expect("compiles");
+    let guarded = vm.func::<(String,), i64>("guarded").expect("found");
+    assert_eq!(guarded.call(&mut vm, ("bye".into(),)), Err(RunError::Exit(7)));
+    assert!(matches!(guarded.call(&mut vm, ("hog".into(),)), Err(RunError::Limit { .. })));
+    vm.set_fuel(Some(5000));
+    assert_eq!(guarded.call(&mut vm, ("spin".into(),)), Err(RunError::OutOfFuel));
+    vm.add_fuel(5000);
+    // Resuming calls the host function again, which runs out again.
+    assert_eq!(guarded.resume(&mut vm), Err(RunError::OutOfFuel));
+}
+
+#[test]
+fn initialisers_run_once_even_when_suspended() {
+    let src = "let inits = 0;\nlet big = fill();\n\
+               fn fill() -> [int] { inits += 1; let xs: [int] = []; for i in 0..3000 { push(xs, i); } return xs; }\n\
+               fn count() -> int { return inits * 100000 + len(big); }\nfn main() { println(str(count())); }";
+    let mut vm = load(src);
+    let out = Captured::new();
+    vm.set_output(out.clone());
+    vm.set_fuel(Some(1000));
+    let count = vm.func::<(), i64>("count").expect("found");
+    let mut r = count.call(&mut vm, ());
+    let mut tries = 0;
+    while r == Err(RunError::OutOfFuel) {
+        tries += 1;
+        vm.add_fuel(1000);
+        r = count.call(&mut vm, ());
+    }
+    assert!(tries >= 2, "{tries}");
+    assert_eq!(r, Ok(100_000 + 3000), "the initialiser ran exactly once");
+    // run_main does not run it again either.
+    vm.set_fuel(None);
+    vm.run_main().expect("runs");
+    assert_eq!(out.text(), "103000\n");
+}
+
+#[test]
+fn source_from_a_string_reads_no_files() {
+    let dir = std::env::temp_dir().join(format!("pvm-noimports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("secret.pvm"), "fn secret() -> str { return \"s3cr3t\"; }").expect("write");
+    let name = dir.join("main.pvm");
+    let src = "import \"secret.pvm\";\nfn f() -> str { return secret(); }";
+    let Err(LoadError::Compile { rendered, .. }) = Vm::from_source(name.to_str().expect("path"), src, &Host::new(), Config::default())
+    else {
+        panic!("an import from disk must be refused");
+    };
+    assert!(rendered.contains("not allowed") && !rendered.contains("s3cr3t"), "{rendered}");
+    // The standard modules are still there.
+    assert!(Vm::from_source(
+        "m.pvm",
+        "import \"std/strings\";\nfn f() -> str { return upper(\"a\"); }",
+        &Host::new(),
+        Config::default()
+    )
+    .is_ok());
+    // from_file is for programs on disk: their imports are read.
+    std::fs::write(&name, src).expect("write");
+    let mut vm = Vm::from_file(name.to_str().expect("path"), &Host::new(), Config::default()).expect("compiles");
+    assert_eq!(vm.func::<(), String>("f").expect("found").call(&mut vm, ()), Ok("s3cr3t".into()));
+}
+
+#[test]
+fn host_functions_take_up_to_eight_arguments() {
+    let mut host = Host::new();
+    host.func("sum8", |a: i64, b: i64, c: i64, d: i64, e: i64, f: i64, g: i64, h: i64| {
+        a + b + c + d + e + f + g + h
+    })
+    .unwrap();
+    assert!(host.func("while", || 1i64).is_err(), "a keyword");
+    let mut vm = vm_with("fn f() -> int { return sum8(1, 2, 3, 4, 5, 6, 7, 8); }", &host);
+    assert_eq!(vm.func::<(), i64>("f").expect("found").call(&mut vm, ()), Ok(36));
+}
