@@ -64,7 +64,7 @@ fn bytecode_loads_without_the_compiler_path() {
     bad.truncate(bytes.len() / 2);
     assert!(matches!(
         Vm::from_bytecode(&bad, &Host::new(), Config::default()),
-        Err(LoadError::Verify(_))
+        Err(LoadError::Decode(_))
     ));
 }
 
