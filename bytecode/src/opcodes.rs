@@ -330,8 +330,10 @@ opcodes! {
     SetField { obj: r, field: n, src: r } "R[obj].field := R[src]";
     NewArray { dst: r, ty: t, args: r, n: n } "R[dst] := [R[args], ..., R[args+n-1]] of array type T[ty]";
     ArrayFill { dst: r, ty: t, n: r, x: r } "R[dst] := array(R[n], R[x]) of array type T[ty]; error if R[n] < 0";
-    ArrayGet { dst: r, arr: r, idx: r } "R[dst] := R[arr][R[idx]]; error if out of range";
-    ArraySet { arr: r, idx: r, src: r } "R[arr][R[idx]] := R[src]; error if out of range";
+    ArrayGet { dst: r, arr: r, idx: r } "R[dst] := R[arr][R[idx]] (not [bool]); error if out of range";
+    ArraySet { arr: r, idx: r, src: r } "R[arr][R[idx]] := R[src] (not [bool]); error if out of range";
+    ArrayGetB { dst: r, arr: r, idx: r } "R[dst] := R[arr][R[idx]] of a [bool] (one byte per element); error if out of range";
+    ArraySetB { arr: r, idx: r, src: r } "R[arr][R[idx]] := R[src] of a [bool]; error if out of range";
     ArrayLen { dst: r, arr: r } "R[dst] := len(R[arr]) (array)";
     StrLen { dst: r, s: r } "R[dst] := len(R[s]) (bytes of a str)";
     MapLen { dst: r, map: r } "R[dst] := len(R[map]) (entries)";

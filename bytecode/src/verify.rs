@@ -524,13 +524,19 @@ impl V<'_> {
                 }
                 write(dst, ty)
             }
-            ArrayGet { dst, arr, idx } => {
+            ArrayGet { dst, arr, idx } | ArrayGetB { dst, arr, idx } => {
                 let el = arr_elem(arr)?;
+                if (*self.ty(el)? == Type::Bool) != matches!(ins, ArrayGetB { .. }) {
+                    return Err("ArrayGetB is for [bool] and ArrayGet for every other array".into());
+                }
                 is(idx, &Type::Int)?;
                 write(dst, el)
             }
-            ArraySet { arr, idx, src } => {
+            ArraySet { arr, idx, src } | ArraySetB { arr, idx, src } => {
                 let el = arr_elem(arr)?;
+                if (*self.ty(el)? == Type::Bool) != matches!(ins, ArraySetB { .. }) {
+                    return Err("ArraySetB is for [bool] and ArraySet for every other array".into());
+                }
                 is(idx, &Type::Int)?;
                 store(src, el, "element type")
             }

@@ -338,6 +338,28 @@ impl<'m> FnEmitter<'m> {
 
     // ------------------------------------------------------------ code
 
+    /// Whether array register `arr` holds a `[bool]` (one byte per element,
+    /// read and written by their own instructions).
+    fn bool_array(&self, arr: Reg) -> bool {
+        self.m.types.elem(self.regs[arr as usize]) == Some(BOOL)
+    }
+
+    fn array_get(&mut self, dst: Reg, arr: Reg, idx: Reg) {
+        if self.bool_array(arr) {
+            self.emit(Instr::ArrayGetB { dst, arr, idx });
+        } else {
+            self.emit(Instr::ArrayGet { dst, arr, idx });
+        }
+    }
+
+    fn array_set(&mut self, arr: Reg, idx: Reg, src: Reg) {
+        if self.bool_array(arr) {
+            self.emit(Instr::ArraySetB { arr, idx, src });
+        } else {
+            self.emit(Instr::ArraySet { arr, idx, src });
+        }
+    }
+
     fn emit(&mut self, i: Instr) -> usize {
         self.code.push(i);
         self.lines.push(self.line);
@@ -635,11 +657,11 @@ impl<'m> FnEmitter<'m> {
         if self.boxed(var) {
             let et = self.vars[var as usize].ty;
             let t = self.temp(et);
-            self.emit(Instr::ArrayGet { dst: t, arr: seq, idx });
+            self.array_get(t, seq, idx);
             self.emit(Instr::NewCell { dst: vreg, src: t });
             self.release(t);
         } else {
-            self.emit(Instr::ArrayGet { dst: vreg, arr: seq, idx });
+            self.array_get(vreg, seq, idx);
         }
         let breaks = self.loop_body(body);
         self.line = line;
@@ -683,7 +705,7 @@ impl<'m> FnEmitter<'m> {
                 let ri = self.expr(i);
                 let x = self.expr(e);
                 self.line = line;
-                self.emit(Instr::ArraySet { arr: ra, idx: ri, src: x });
+                self.array_set(ra, ri, x);
                 self.release(x);
                 self.release(ri);
                 self.release(ra);
@@ -742,9 +764,9 @@ impl<'m> FnEmitter<'m> {
                 let ri = self.expr(i);
                 let t = self.temp(ty);
                 self.line = line;
-                self.emit(Instr::ArrayGet { dst: t, arr: ra, idx: ri });
+                self.array_get(t, ra, ri);
                 self.binary_into(bin, t, e, t, line);
-                self.emit(Instr::ArraySet { arr: ra, idx: ri, src: t });
+                self.array_set(ra, ri, t);
                 self.release(t);
                 self.release(ri);
                 self.release(ra);
@@ -979,7 +1001,7 @@ impl<'m> FnEmitter<'m> {
                 let ra = self.expr(a);
                 let ri = self.expr(i);
                 self.line = line;
-                self.emit(Instr::ArrayGet { dst, arr: ra, idx: ri });
+                self.array_get(dst, ra, ri);
                 self.release(ri);
                 self.release(ra);
             }

@@ -216,6 +216,7 @@ impl Vm {
     /// One slice of collector work at a safepoint. The roots are every
     /// active frame's reference registers (every frame is in `frames`),
     /// the globals, the constants and natives' temporary roots.
+    #[inline(never)]
     pub(crate) fn gc_step(&mut self) -> Result<(), Trap> {
         let Vm {
             heap,
@@ -251,6 +252,7 @@ impl Vm {
 
     /// Makes room for one allocation of `bytes` (an array of a computed
     /// size): collects fully if that is what it takes, else the heap limit.
+    #[inline(never)]
     pub(crate) fn gc_reserve(&mut self, bytes: usize) -> Result<(), Trap> {
         let Vm {
             heap,
@@ -284,6 +286,46 @@ impl Vm {
         }
     }
 
+    /// `str(v)` for a value of type `ty`.
+    #[inline(never)]
+    fn to_str(&mut self, v: u64, ty: u16) -> u64 {
+        match self.module.types.get(ty as usize) {
+            Some(Type::Str) if v != 0 => v,
+            Some(Type::Int) => {
+                let buf = itoa_buf(v as i64);
+                self.heap.alloc_str(buf.as_str()) as u64
+            }
+            _ => {
+                let mut s = String::new();
+                crate::format::value(&self.module, ty, v, false, &mut s);
+                self.heap.alloc_str(&s) as u64
+            }
+        }
+    }
+
+    /// Calls native `native` with the arguments at `args`; its result, if
+    /// it returns one.
+    /// # Safety
+    /// `args` points to the call's argument registers, as many as the
+    /// native takes (the verifier checked the window).
+    #[inline(never)]
+    unsafe fn call_native(&mut self, native: u16, args: *const u64) -> Result<Option<u64>, Trap> {
+        // The native table is never changed after linking; holding our own
+        // reference lets the native borrow the VM mutably.
+        let natives = self.natives.clone();
+        // SAFETY: the verifier checked the import index.
+        let nat = unsafe { natives.get_unchecked(native as usize) };
+        let n = nat.sig.params.len();
+        let mut a = [0u64; MAX_NATIVE_ARGS];
+        // SAFETY: the caller's promise; `n <= MAX_NATIVE_ARGS` (checked at link).
+        unsafe { std::ptr::copy_nonoverlapping(args, a.as_mut_ptr(), n) };
+        let v = match &nat.imp {
+            Imp::Builtin(f) => f(self, &a[..n], &nat.sig)?,
+            Imp::Host(f) => f(self, &a[..n], &nat.sig.params, nat.sig.ret)?,
+        };
+        Ok(nat.returns.then_some(v))
+    }
+
     fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
         eprintln!(
             "[{}:{:>4}] {}",
@@ -298,31 +340,28 @@ impl Vm {
     // `!(a < b)` is deliberate for floats: it is true for NaN, unlike `a >= b`.
     #[allow(clippy::too_many_lines, clippy::neg_cmp_op_on_partial_ord)]
     fn exec<const INSTR: bool>(&mut self, depth0: usize) -> Result<u64, Trap> {
+        // Only the three values every instruction uses live in locals:
+        // `code`, `pc` and `regs`. The running function and its frame's
+        // base are in its record (the top of `frames`), read on calls and
+        // returns; fewer locals keep the hot three in machine registers.
         let stack = self.stack.as_mut_ptr();
         let top = *self.frames.last().expect("exec runs a pushed frame");
-        // The running frame's record, kept at hand: the frames vector only
-        // moves when it grows, and `push_frame` re-derives this then.
-        // SAFETY: `frames` is not empty, so `len - 1` is in bounds.
-        let mut fp: *mut Frame = unsafe { self.frames.as_mut_ptr().add(self.frames.len() - 1) };
-        // Fuel ticks live in a local while the loop runs; written back
-        // whenever something else may look (see `save!`).
-        let mut ticks = self.ticks;
-        let max_depth = self.config.max_depth;
-        let mut func = top.func as usize;
         let mut pc = top.pc as usize;
-        let mut base = top.base as usize;
-        // The native table does not change while the VM runs; holding our
-        // own reference lets a native borrow the VM mutably.
-        let natives = self.natives.clone();
         // SAFETY (for every raw access below): `funcs` is not modified while
         // running, so `code` stays valid; the verifier proved each register
         // index < nregs and each jump target < code length, and a call checks
         // that base + nregs fits in the stack before entering a frame; each
         // reference register holds nil or a live object of its static type
         // (the collector keeps everything reachable from registers alive).
-        let mut code: *const Instr = self.funcs[func].code.as_ptr();
-        let mut nregs = self.funcs[func].nregs;
-        let mut regs: *mut u64 = unsafe { stack.add(base) };
+        let mut code: *const Instr = self.funcs[top.func as usize].code.as_ptr();
+        let mut regs: *mut u64 = unsafe { stack.add(top.base as usize) };
+        // The running frame's record.
+        macro_rules! top {
+            () => {
+                // SAFETY: `frames` holds at least this activation's entry frame.
+                *self.frames.as_mut_ptr().add(self.frames.len() - 1)
+            };
+        }
         macro_rules! r {
             ($x:expr) => {
                 *regs.add($x as usize)
@@ -353,12 +392,11 @@ impl Vm {
                 *regs.add($d as usize) = ($v) as u64
             };
         }
-        // Writes the running frame's position and the fuel ticks back, for
-        // anything outside this loop that may look at them.
+        // Writes the running frame's position back to its record, for
+        // anything outside this loop that may look at it.
         macro_rules! save {
             () => {{
-                (*fp).pc = pc as u32;
-                self.ticks = ticks;
+                top!().pc = pc as u32;
             }};
         }
         macro_rules! throw {
@@ -375,12 +413,9 @@ impl Vm {
         // records it, so a resumed run executes it again from the start.
         macro_rules! checkpoint {
             () => {{
-                ticks -= 1;
-                if ticks < 0 {
-                    self.ticks = ticks;
-                    let r = self.refuel();
-                    ticks = self.ticks;
-                    if let Err(t) = r {
+                self.ticks -= 1;
+                if self.ticks < 0 {
+                    if let Err(t) = self.refuel() {
                         pc -= 1;
                         throw!(t);
                     }
@@ -414,42 +449,33 @@ impl Vm {
                 checkpoint!();
                 let callee = $callee as usize;
                 let cf = &self.funcs[callee];
-                let nb = base + nregs;
-                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= max_depth {
+                let caller = &mut top!();
+                let nb = caller.base as usize + self.funcs[caller.func as usize].nregs;
+                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
                     throw!(Trap::Error("stack overflow".into()));
                 }
-                (*fp).pc = pc as u32;
-                let len = self.frames.len();
-                if len == self.frames.capacity() {
-                    self.frames.reserve(len.max(64));
-                }
-                // SAFETY: capacity > len was just ensured; the record is
-                // written before the length covers it.
-                fp = self.frames.as_mut_ptr().add(len);
-                fp.write(Frame {
+                caller.pc = pc as u32;
+                self.frames.push(Frame {
                     func: callee as u32,
                     pc: 0,
                     base: nb as u32,
                     dst: $dst,
                 });
-                self.frames.set_len(len + 1);
-                func = callee;
                 pc = 0;
-                base = nb;
-                nregs = cf.nregs;
                 code = cf.code.as_ptr();
-                regs = stack.add(base);
+                regs = stack.add(nb);
             }};
         }
         // Enters `callee` with its arguments copied from R[args..] and the
         // rest of its frame zeroed.
         macro_rules! call {
             ($callee:expr, $dst:expr, $args:expr) => {{
-                let np = self.funcs[$callee as usize].nparams;
+                let cf = &self.funcs[$callee as usize];
+                let (np, n) = (cf.nparams, cf.nregs);
                 let src = regs.add($args as usize);
                 enter!($callee, $dst);
                 std::ptr::copy_nonoverlapping(src, regs, np);
-                std::ptr::write_bytes(regs.add(np), 0, nregs - np);
+                std::ptr::write_bytes(regs.add(np), 0, n - np);
             }};
         }
         // Drops the running frame and its handlers and returns to its
@@ -458,25 +484,20 @@ impl Vm {
         macro_rules! leave {
             ($v:expr) => {{
                 let v: Option<u64> = $v;
-                let done = *fp;
+                let done = top!();
                 let len = self.frames.len() - 1;
                 self.frames.set_len(len);
                 while self.handlers.last().is_some_and(|h| h.depth as usize >= len) {
                     self.handlers.pop();
                 }
                 if len == depth0 {
-                    self.ticks = ticks;
                     return Ok(v.unwrap_or(0));
                 }
-                // SAFETY: `len > depth0 >= 0`, so the caller's record is at `len - 1`.
-                fp = fp.sub(1);
-                let fr = *fp;
-                func = fr.func as usize;
+                // `len > depth0`: the caller's record is on top now.
+                let fr = top!();
                 pc = fr.pc as usize;
-                base = fr.base as usize;
-                nregs = self.funcs[func].nregs;
-                code = self.funcs[func].code.as_ptr();
-                regs = stack.add(base);
+                code = self.funcs[fr.func as usize].code.as_ptr();
+                regs = stack.add(fr.base as usize);
                 if let Some(v) = v {
                     *regs.add(done.dst as usize) = v;
                 }
@@ -542,15 +563,18 @@ impl Vm {
         }
         unsafe {
             loop {
-                let ins = *code.add(pc);
+                // Matching on the instruction in place (not a copy) lets each
+                // arm load only the operands it uses, after the dispatch jump.
+                let ip = code.add(pc);
                 if INSTR {
                     self.instructions += 1;
                     if self.config.trace {
-                        self.trace_instr(func, pc, &ins);
+                        let f = top!().func as usize;
+                        self.trace_instr(f, pc, &*ip);
                     }
                 }
                 pc += 1;
-                match ins {
+                match *ip {
                     Instr::Nop {} => {}
                     Instr::Move { dst, src } => r!(dst) = r!(src),
                     Instr::LoadI { dst, imm } => set_i!(dst, imm as i64),
@@ -614,7 +638,7 @@ impl Vm {
                     Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } => {
                         let (x, y) = (r!(a), r!(b));
                         let eq = x == y || (x != 0 && y != 0 && str_bytes(x as *const StrObj) == str_bytes(y as *const StrObj));
-                        set_b!(dst, eq == matches!(ins, Instr::EqS { .. }));
+                        set_b!(dst, eq == matches!(*ip, Instr::EqS { .. }));
                     }
                     Instr::LtS { dst, a, b } => {
                         let x = str_of!(r!(a));
@@ -644,20 +668,7 @@ impl Vm {
                     Instr::MaxF { dst, a, b } => set_f!(dst, fmax(rf!(a), rf!(b))),
                     Instr::SqrtF { dst, a } => set_f!(dst, rf!(a).sqrt()),
                     Instr::ToStr { dst, src, ty } => {
-                        let v = r!(src);
-                        let s = match self.module.types.get(ty as usize) {
-                            Some(Type::Str) if v != 0 => v,
-                            Some(Type::Int) => {
-                                let buf = itoa_buf(v as i64);
-                                self.heap.alloc_str(buf.as_str()) as u64
-                            }
-                            _ => {
-                                let mut s = String::new();
-                                crate::format::value(&self.module, ty, v, false, &mut s);
-                                self.heap.alloc_str(&s) as u64
-                            }
-                        };
-                        r!(dst) = s;
+                        r!(dst) = self.to_str(r!(src), ty);
                         safepoint!();
                     }
 
@@ -741,10 +752,11 @@ impl Vm {
                         let slot = u32::from(slot);
                         // The verifier proved the receiver's class implements the
                         // slot's interface, so one of its itables covers the slot.
-                        let Some(t) = self.itables[class].iter().find(|t| t.first <= slot && slot < t.end) else {
+                        let Some(t) = self.itables.get_unchecked(class).iter().find(|t| t.first <= slot && slot < t.end) else {
                             err!("internal error: no method for interface slot {slot}");
                         };
-                        let f = self.itable_funcs[(t.base + slot - t.first) as usize];
+                        // The itable of a verified class lists every method.
+                        let f = *self.itable_funcs.get_unchecked((t.base + slot - t.first) as usize);
                         call!(f, dst, args);
                     }
                     Instr::CallClosure { dst, clo, args } => {
@@ -754,35 +766,20 @@ impl Vm {
                         }
                         let c = c as *const ClosureObj;
                         let f = (*(c as *const Header)).aux;
-                        let np = self.funcs[f as usize].nparams;
-                        let nc = self.funcs[f as usize].ncaps;
+                        let cf = &self.funcs[f as usize];
+                        let (np, nc, n) = (cf.nparams, cf.ncaps, cf.nregs);
                         let src = regs.add(args as usize);
                         enter!(f, dst);
                         std::ptr::copy_nonoverlapping(src, regs, np);
                         let caps = closure_caps(c);
                         std::ptr::copy_nonoverlapping(caps.as_ptr(), regs.add(np), nc);
-                        std::ptr::write_bytes(regs.add(np + nc), 0, nregs - np - nc);
+                        std::ptr::write_bytes(regs.add(np + nc), 0, n - np - nc);
                     }
                     Instr::CallNative { dst, native, args } => {
-                        let nat = natives.get_unchecked(native as usize);
-                        let n = nat.sig.params.len();
-                        let mut a = [0u64; MAX_NATIVE_ARGS];
-                        std::ptr::copy_nonoverlapping(regs.add(args as usize), a.as_mut_ptr(), n);
                         save!();
-                        let r = match &nat.imp {
-                            Imp::Builtin(f) => f(self, &a[..n], &nat.sig),
-                            Imp::Host(f) => f(self, &a[..n], &nat.sig.params, nat.sig.ret),
-                        };
-                        // The native may have run pvm code (pushing frames, maybe
-                        // moving the vector) and used fuel.
-                        ticks = self.ticks;
-                        fp = self.frames.as_mut_ptr().add(self.frames.len() - 1);
-                        match r {
-                            Ok(v) => {
-                                if nat.returns {
-                                    r!(dst) = v;
-                                }
-                            }
+                        match self.call_native(native, regs.add(args as usize)) {
+                            Ok(Some(v)) => r!(dst) = v,
+                            Ok(None) => {}
                             Err(t) => {
                                 if t.suspends() {
                                     // Suspended inside a callback: the call runs
@@ -859,12 +856,24 @@ impl Vm {
                     Instr::ArrayGet { dst, arr, idx } => {
                         let a = array!(r!(arr));
                         let i = index!(a, ri!(idx));
-                        r!(dst) = (*a).get(i);
+                        // 8-byte elements: the verifier keeps [bool] to ArrayGetB.
+                        r!(dst) = *(*a).data.cast::<u64>().add(i);
                     }
                     Instr::ArraySet { arr, idx, src } => {
                         let a = array!(r!(arr));
                         let i = index!(a, ri!(idx));
-                        self.heap.array_set(a, i, r!(src));
+                        self.heap.array_set_slot(a, i, r!(src));
+                    }
+                    Instr::ArrayGetB { dst, arr, idx } => {
+                        let a = array!(r!(arr));
+                        let i = index!(a, ri!(idx));
+                        r!(dst) = u64::from(*(*a).data.add(i));
+                    }
+                    Instr::ArraySetB { arr, idx, src } => {
+                        let a = array!(r!(arr));
+                        let i = index!(a, ri!(idx));
+                        // A bool register holds 0 or 1.
+                        *(*a).data.add(i) = r!(src) as u8;
                     }
                     Instr::ArrayLen { dst, arr } => {
                         let a = array!(r!(arr));
@@ -946,7 +955,7 @@ impl Vm {
                         safepoint!();
                     }
                     Instr::NewCell { dst, src } => {
-                        let cell_ty = *self.module.functions[func].regs.get_unchecked(dst as usize);
+                        let cell_ty = *self.module.functions[top!().func as usize].regs.get_unchecked(dst as usize);
                         let holds_ref = *self.heap.layouts.elem_is_ref.get_unchecked(cell_ty as usize);
                         r!(dst) = self.heap.alloc_cell(holds_ref, r!(src)) as u64;
                         safepoint!();

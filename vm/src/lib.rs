@@ -554,6 +554,8 @@ impl Vm {
     /// Called when `ticks` runs out: pays for the next chunk of
     /// checkpoints, or suspends. The checkpoint that called this has not
     /// been paid for; on `Err` it will run again when the run resumes.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn refuel(&mut self) -> Result<(), Trap> {
         self.ticks = 0;
         if self.interrupt.swap(false, Ordering::Relaxed) {

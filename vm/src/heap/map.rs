@@ -151,6 +151,7 @@ impl MapObj {
     /// The position of key `k`'s live entry.
     /// # Safety
     /// For a map with string keys, `k` is a live string.
+    #[inline(never)]
     pub(crate) unsafe fn find(&mut self, k: u64) -> Option<u32> {
         if self.last_pos < self.len {
             // SAFETY: `last_pos < len`.

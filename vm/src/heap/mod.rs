@@ -347,6 +347,7 @@ impl Heap {
 
     /// A string made of the concatenation of `parts` (together UTF-8).
     /// Short strings are interned: an existing equal string is returned.
+    #[inline(never)]
     pub(crate) fn alloc_str_parts(&mut self, parts: &[&[u8]]) -> *mut StrObj {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if len <= INTERN_MAX {
@@ -398,6 +399,7 @@ impl Heap {
     }
 
     /// A new array of type `ty` holding `items`.
+    #[inline(never)]
     pub(crate) fn alloc_array(&mut self, ty: u32, items: &[u64]) -> *mut ArrayObj {
         let a = self.new_array(ty, items.len());
         // SAFETY: the fresh array has room for `items.len()` elements.
@@ -411,6 +413,7 @@ impl Heap {
     }
 
     /// A new array of type `ty` of `n` copies of `v`.
+    #[inline(never)]
     pub(crate) fn alloc_array_fill(&mut self, ty: u32, n: usize, v: u64) -> *mut ArrayObj {
         let a = self.new_array(ty, n);
         // SAFETY: the fresh array has room for `n` elements.
@@ -450,6 +453,7 @@ impl Heap {
     /// Appends to an array, growing its storage.
     /// # Safety
     /// `a` is a live array; `v` a value of its element type.
+    #[inline(never)]
     pub(crate) unsafe fn array_push(&mut self, a: *mut ArrayObj, v: u64) {
         // SAFETY: the caller's promise.
         unsafe {
@@ -506,6 +510,22 @@ impl Heap {
         }
     }
 
+    /// `a[i] = v` for an array of 8-byte slots, through the write barrier.
+    /// # Safety
+    /// `a` is a live array that is not a `[bool]`, `i < len`, `v` a value
+    /// of its element type.
+    #[inline]
+    pub(crate) unsafe fn array_set_slot(&mut self, a: *mut ArrayObj, i: usize, v: u64) {
+        // SAFETY: the caller's promise.
+        unsafe {
+            let slot = (*a).data.cast::<u64>().add(i);
+            if self.marking && self.array_holds_refs(a) {
+                self.write_barrier(*slot);
+            }
+            *slot = v;
+        }
+    }
+
     /// # Safety
     /// `a` is a live array.
     unsafe fn array_holds_refs(&self, a: *mut ArrayObj) -> bool {
@@ -527,6 +547,7 @@ impl Heap {
     }
 
     /// A new empty map of type `ty`.
+    #[inline(never)]
     pub(crate) fn alloc_map(&mut self, ty: u32) -> *mut MapObj {
         let str_keys = self.layouts.key_is_str.get(ty as usize).copied().unwrap_or(false);
         let m = self.alloc_obj(std::mem::size_of::<MapObj>(), Kind::Map, ty).cast::<MapObj>();
@@ -544,6 +565,7 @@ impl Heap {
     /// `m[k] = v` through the write barrier.
     /// # Safety
     /// `m` is a live map, `k` and `v` values of its key and value types.
+    #[inline(never)]
     pub(crate) unsafe fn map_insert(&mut self, m: *mut MapObj, k: u64, v: u64) {
         // SAFETY: the caller's promise.
         unsafe {
@@ -559,6 +581,7 @@ impl Heap {
     /// `remove(m, k)`: a deletion, so both key and value are shaded while marking.
     /// # Safety
     /// As `map_insert`.
+    #[inline(never)]
     pub(crate) unsafe fn map_remove(&mut self, m: *mut MapObj, k: u64) {
         // SAFETY: the caller's promise.
         unsafe {
@@ -584,6 +607,7 @@ impl Heap {
     }
 
     /// A new instance; fields are copied from `fields`.
+    #[inline(never)]
     pub(crate) fn alloc_object(&mut self, class: u32, fields: &[u64]) -> *mut Obj {
         let o = self
             .alloc_obj(offsets::OBJ_FIELDS + 8 * fields.len(), Kind::Object, class)
@@ -611,6 +635,7 @@ impl Heap {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn alloc_closure(&mut self, func: u32, caps: &[u64]) -> *mut ClosureObj {
         let c = self
             .alloc_obj(offsets::CLOSURE_CAPS + 8 * caps.len(), Kind::Closure, func)
@@ -623,6 +648,7 @@ impl Heap {
         c
     }
 
+    #[inline(never)]
     pub(crate) fn alloc_cell(&mut self, holds_ref: bool, value: u64) -> *mut CellObj {
         let c = self
             .alloc_obj(std::mem::size_of::<CellObj>(), Kind::Cell, u32::from(holds_ref))
@@ -679,6 +705,7 @@ impl Heap {
 
     /// One slice of collector work, at a safepoint. Returns `false` when the
     /// heap limit is exceeded even after a full collection.
+    #[inline(never)]
     pub(crate) fn step(&mut self, roots: &mut Roots<'_>) -> bool {
         let t0 = Instant::now();
         match self.mode {
