@@ -310,11 +310,11 @@ impl Vm {
     /// native takes (the verifier checked the window).
     #[inline(never)]
     unsafe fn call_native(&mut self, native: u16, args: *const u64) -> Result<Option<u64>, Trap> {
-        // The native table is never changed after linking; holding our own
-        // reference lets the native borrow the VM mutably.
-        let natives = self.natives.clone();
-        // SAFETY: the verifier checked the import index.
-        let nat = unsafe { natives.get_unchecked(native as usize) };
+        // SAFETY: the verifier checked the import index; the native table
+        // is never changed after linking (nothing replaces `self.natives`
+        // while the VM lives), so the entry stays valid while the native
+        // borrows the VM mutably.
+        let nat = unsafe { &*self.natives.as_ptr().add(native as usize) };
         let n = nat.sig.params.len();
         let mut a = [0u64; MAX_NATIVE_ARGS];
         // SAFETY: the caller's promise; `n <= MAX_NATIVE_ARGS` (checked at link).

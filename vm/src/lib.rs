@@ -836,6 +836,12 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
             }
             vm.ensure_init()?;
         }
+        // The host's own allocations (arguments, results) happen outside
+        // the interpreter's safepoints: collect here, while no converted
+        // value is held outside the VM's roots.
+        if vm.heap.wants_gc() {
+            vm.gc_step().map_err(|t| vm.to_run_error(t))?;
+        }
         let slots: Vec<u64> = args.into_slots(vm, &self.params).into_iter().map(|s| s.0).collect();
         match vm.invoke(self.id, &slots) {
             Ok(v) => self.finish(vm, v),

@@ -582,3 +582,18 @@ fn host_functions_take_up_to_eight_arguments() {
     let mut vm = vm_with("fn f() -> int { return sum8(1, 2, 3, 4, 5, 6, 7, 8); }", &host);
     assert_eq!(vm.func::<(), i64>("f").expect("found").call(&mut vm, ()), Ok(36));
 }
+
+#[test]
+fn garbage_made_by_host_calls_is_collected() {
+    // `echo` allocates nothing itself: only the host's conversions of its
+    // argument and result do. They must not pile up.
+    let mut vm = load("fn echo(s: str) -> str { return s; }");
+    let echo = vm.func::<(String,), String>("echo").expect("found");
+    let text = "x".repeat(1000);
+    for _ in 0..100_000 {
+        assert_eq!(echo.call(&mut vm, (text.clone(),)).expect("runs").len(), 1000);
+    }
+    let s = vm.stats();
+    assert!(s.gc.incremental + s.gc.full > 10, "{s:?}");
+    assert!(s.gc.peak < 16 << 20, "100 MB of garbage, peak heap {}", s.gc.peak);
+}
