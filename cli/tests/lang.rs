@@ -1,5 +1,7 @@
-//! The language suite (`tests/lang`) and the examples, each run normally
-//! and with the collector running at every allocation (`--gc-stress`).
+//! The language suite (`tests/lang`) and the examples, each run normally,
+//! with a complete collection at every allocation (`--gc-stress`), and
+//! with back-to-back incremental collections whose marking is verified
+//! (`--gc-stress=incremental`: catches missing write barriers).
 
 mod common;
 
@@ -14,6 +16,11 @@ fn language_tests_gc_stress() {
 }
 
 #[test]
+fn language_tests_gc_stress_incremental() {
+    common::run_dir("tests/lang", &["--gc-stress=incremental"], 150);
+}
+
+#[test]
 fn examples() {
     common::run_dir("examples", &[], 8);
 }
@@ -21,6 +28,11 @@ fn examples() {
 #[test]
 fn examples_gc_stress() {
     common::run_dir("examples", &["--gc-stress"], 8);
+}
+
+#[test]
+fn examples_gc_stress_incremental() {
+    common::run_dir("examples", &["--gc-stress=incremental"], 8);
 }
 
 #[test]

@@ -135,13 +135,25 @@ pub fn run_dir(dir: &str, extra: &[&str], min_files: usize) {
         "expected at least {min_files} tests in {dir}, found {}",
         files.len()
     );
-    let mut failures = Vec::new();
-    for f in &files {
-        let p = run_file(f, extra);
-        if !p.is_empty() {
-            failures.push(format!("FAIL {}\n  {}", f.display(), p.join("\n  ")));
+    // Files run on a few threads at once: each is its own pvm process.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(f) = files.get(i) else { break };
+                let p = run_file(f, extra);
+                if !p.is_empty() {
+                    let msg = format!("FAIL {}\n  {}", f.display(), p.join("\n  "));
+                    failures.lock().expect("no worker panicked").push(msg);
+                }
+            });
         }
-    }
+    });
+    let mut failures = failures.into_inner().expect("no worker panicked");
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{} of {} failed:\n{}",
