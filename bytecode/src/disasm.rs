@@ -50,7 +50,7 @@ fn disassemble_function(m: &Module, index: usize, f: &Function, sources: Sources
         if regs.is_empty() { "none".to_string() } else { regs.join(" ") }
     );
     if f.captures > 0 {
-        let _ = writeln!(out, "  captures: r{}..r{}", f.params, f.params + f.captures);
+        let _ = writeln!(out, "  captures: r{}..r{}", f.params, u32::from(f.params) + u32::from(f.captures));
     }
     let source: Option<Vec<&str>> = sources.get(f.file as usize).copied().flatten().map(|s| s.lines().collect());
     let mut last_line = 0;

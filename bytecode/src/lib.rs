@@ -179,31 +179,124 @@ impl Module {
     }
 }
 
+/// Rendered types are cut at this many bytes (with `…`): a hostile type
+/// table can describe types whose text would be exponentially long.
+pub const MAX_TYPE_TEXT: usize = 1000;
+
 /// Renders type `t` of a type table in source syntax, e.g. `{str: [int]}`;
-/// `name` gives the names of classes and interfaces.
+/// `name` gives the names of classes and interfaces. Iterative (a type can
+/// be nested arbitrarily deep) and cut at [`MAX_TYPE_TEXT`] bytes.
 pub fn render_type(types: &[Type], t: TypeId, name: &dyn Fn(&Type) -> String) -> String {
-    let Some(ty) = types.get(t as usize) else {
-        return format!("<bad type {t}>");
-    };
-    let r = |x: TypeId| render_type(types, x, name);
-    match ty {
-        Type::Void => "void".into(),
-        Type::Int => "int".into(),
-        Type::Float => "float".into(),
-        Type::Bool => "bool".into(),
-        Type::Str => "str".into(),
-        Type::Nil => "nil".into(),
-        Type::Error => "<error>".into(),
-        Type::Array(e) => format!("[{}]", r(*e)),
-        Type::Map(k, v) => format!("{{{}: {}}}", r(*k), r(*v)),
-        Type::Cell(e) => format!("cell<{}>", r(*e)),
-        Type::Func(ps, ret) => {
-            let ps: Vec<String> = ps.iter().map(|p| r(*p)).collect();
-            match types.get(*ret as usize) {
-                Some(Type::Void) => format!("fn({})", ps.join(", ")),
-                _ => format!("fn({}) -> {}", ps.join(", "), r(*ret)),
+    enum Job<'t> {
+        Type(TypeId),
+        Text(&'static str),
+        /// Parameters of a function type from index `i`, then its result.
+        Params(&'t [TypeId], usize, TypeId),
+    }
+    let mut out = String::new();
+    let mut jobs = vec![Job::Type(t)];
+    while let Some(job) = jobs.pop() {
+        if out.len() > MAX_TYPE_TEXT {
+            out.truncate(out.floor_char_boundary(MAX_TYPE_TEXT));
+            out.push('…');
+            break;
+        }
+        match job {
+            Job::Text(s) => out.push_str(s),
+            Job::Params(ps, i, ret) => {
+                if i < ps.len() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    jobs.push(Job::Params(ps, i + 1, ret));
+                    jobs.push(Job::Type(ps[i]));
+                } else {
+                    out.push(')');
+                    if !matches!(types.get(ret as usize), Some(Type::Void)) {
+                        out.push_str(" -> ");
+                        jobs.push(Job::Type(ret));
+                    }
+                }
+            }
+            Job::Type(t) => match types.get(t as usize) {
+                None => out.push_str(&format!("<bad type {t}>")),
+                Some(ty) => match ty {
+                    Type::Void => out.push_str("void"),
+                    Type::Int => out.push_str("int"),
+                    Type::Float => out.push_str("float"),
+                    Type::Bool => out.push_str("bool"),
+                    Type::Str => out.push_str("str"),
+                    Type::Nil => out.push_str("nil"),
+                    Type::Error => out.push_str("<error>"),
+                    Type::Array(e) => {
+                        out.push('[');
+                        jobs.push(Job::Text("]"));
+                        jobs.push(Job::Type(*e));
+                    }
+                    Type::Map(k, v) => {
+                        out.push('{');
+                        jobs.push(Job::Text("}"));
+                        jobs.push(Job::Type(*v));
+                        jobs.push(Job::Text(": "));
+                        jobs.push(Job::Type(*k));
+                    }
+                    Type::Cell(e) => {
+                        out.push_str("cell<");
+                        jobs.push(Job::Text(">"));
+                        jobs.push(Job::Type(*e));
+                    }
+                    Type::Func(ps, ret) => {
+                        out.push_str("fn(");
+                        jobs.push(Job::Params(ps, 0, *ret));
+                    }
+                    Type::Class(_) | Type::Interface(_) => out.push_str(&name(ty)),
+                },
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_render_in_source_syntax() {
+        let types = vec![
+            Type::Int,
+            Type::Str,
+            Type::Array(0),
+            Type::Map(1, 2),
+            Type::Void,
+            Type::Func(vec![0, 3], 4),
+            Type::Func(vec![], 2),
+        ];
+        let n = |_: &Type| String::new();
+        assert_eq!(render_type(&types, 3, &n), "{str: [int]}");
+        assert_eq!(render_type(&types, 5, &n), "fn(int, {str: [int]})");
+        assert_eq!(render_type(&types, 6, &n), "fn() -> [int]");
+        assert_eq!(render_type(&types, 9, &n), "<bad type 9>");
+    }
+
+    #[test]
+    fn exponential_and_deep_types_are_cut() {
+        // t(i+1) = {t(i): t(i)}: the text of t(60) would be 2^60 long.
+        let mut types = vec![Type::Int];
+        for i in 0..60 {
+            types.push(Type::Map(i, i));
+        }
+        // and [[[[...]]]] 100,000 deep
+        for i in 0..100_000u32 {
+            types.push(Type::Array((60 + i) as TypeId));
+            if types.len() > u16::MAX as usize {
+                break;
             }
         }
-        Type::Class(_) | Type::Interface(_) => name(ty),
+        let n = |_: &Type| String::new();
+        let s = render_type(&types, 60, &n);
+        assert!(s.len() <= MAX_TYPE_TEXT + 4 && s.ends_with('…'), "{}", s.len());
+        let d = render_type(&types, (types.len() - 1) as TypeId, &n);
+        assert!(d.starts_with("[[[[") && d.ends_with('…'));
     }
 }

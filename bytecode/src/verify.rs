@@ -51,6 +51,24 @@ struct V<'m> {
     class_types: Vec<Option<TypeId>>,
 }
 
+/// For each class, the id of its `Type::Class` entry, if the table has
+/// one: one pass over the types.
+fn class_types(m: &Module) -> Vec<Option<TypeId>> {
+    let mut out = vec![None; m.classes.len()];
+    for (i, t) in m.types.iter().enumerate() {
+        if let Type::Class(c) = t {
+            if let Some(slot @ None) = out.get_mut(*c as usize) {
+                *slot = TypeId::try_from(i).ok();
+            }
+        }
+    }
+    out
+}
+
+/// Registers a function may have: what a 16-bit register operand can
+/// address. The VM's register windows are sized for this.
+pub const MAX_REGISTERS: usize = 1 << 16;
+
 type R = Result<(), String>;
 
 pub fn verify(m: &Module) -> Result<(), VerifyError> {
@@ -58,9 +76,7 @@ pub fn verify(m: &Module) -> Result<(), VerifyError> {
         m,
         errors: Vec::new(),
         slots: Vec::new(),
-        class_types: (0..m.classes.len())
-            .map(|c| m.types.iter().position(|t| *t == Type::Class(c as u16)).map(|i| i as TypeId))
-            .collect(),
+        class_types: class_types(m),
     };
     v.tables();
     if v.errors.is_empty() {
@@ -148,6 +164,18 @@ impl V<'_> {
                     self.errors.push(format!("class {ci} has a field of invalid type"));
                 }
             }
+            // Method names and implemented interfaces are unique, so that
+            // dispatch tables are proportional to what is declared.
+            let mut by_name: std::collections::HashMap<&str, u16> = std::collections::HashMap::with_capacity(c.methods.len());
+            for (name, fid) in &c.methods {
+                if by_name.insert(name.as_str(), *fid).is_some() {
+                    self.errors.push(format!("class {ci} has two methods named `{name}`"));
+                }
+            }
+            let mut seen = std::collections::HashSet::with_capacity(c.interfaces.len());
+            if let Some(i) = c.interfaces.iter().find(|i| !seen.insert(**i)) {
+                self.errors.push(format!("class {ci} lists interface {i} twice"));
+            }
             for (_, fid) in &c.methods {
                 match m.functions.get(*fid as usize) {
                     Some(f)
@@ -166,15 +194,15 @@ impl V<'_> {
                     continue;
                 };
                 for (name, t) in &iface.methods {
-                    let Some((_, fid)) = c.methods.iter().find(|x| &x.0 == name) else {
+                    let Some(fid) = by_name.get(name.as_str()) else {
                         self.errors
                             .push(format!("class {} lacks method {} of interface {}", c.name, name, iface.name));
                         continue;
                     };
                     let Some(f) = m.functions.get(*fid as usize) else { continue };
                     let Ok(Type::Func(ps, r)) = self.ty(*t) else { continue };
-                    let params = f.regs.get(1..f.params as usize).map(|s| s.to_vec()).unwrap_or_default();
-                    if &params != ps || f.ret != *r {
+                    let params = f.regs.get(1..f.params as usize).unwrap_or(&[]);
+                    if params != ps.as_slice() || f.ret != *r {
                         self.errors
                             .push(format!("method {}.{} does not match interface {}", c.name, name, iface.name));
                     }
@@ -183,7 +211,7 @@ impl V<'_> {
         }
         for &i in &m.inits {
             match m.functions.get(i as usize) {
-                Some(f) if f.params == 0 && f.captures == 0 => {}
+                Some(f) if f.params == 0 && f.captures == 0 && matches!(self.ty(f.ret), Ok(Type::Void)) => {}
                 _ => self.errors.push(format!("initialiser {i} is not a function without parameters")),
             }
         }
@@ -204,10 +232,18 @@ impl V<'_> {
         if f.params as usize + f.captures as usize > f.regs.len() {
             errs.push("more parameters and captures than registers".into());
         }
-        for (r, t) in f.regs.iter().enumerate() {
-            if self.ty(*t).map(|t| matches!(t, Type::Void | Type::Error)).unwrap_or(true) {
-                errs.push(format!("register r{r} has an invalid type"));
-            }
+        if f.regs.len() > MAX_REGISTERS {
+            errs.push(format!(
+                "{} registers, more than the {MAX_REGISTERS} an operand can name",
+                f.regs.len()
+            ));
+        }
+        if let Some(r) = f
+            .regs
+            .iter()
+            .position(|t| self.ty(*t).map(|t| matches!(t, Type::Void | Type::Error)).unwrap_or(true))
+        {
+            errs.push(format!("register r{r} has an invalid type"));
         }
         if self.ty(f.ret).map(|t| matches!(t, Type::Error)).unwrap_or(true) {
             errs.push("invalid return type".into());
@@ -223,6 +259,9 @@ impl V<'_> {
             for (pc, ins) in f.code.iter().enumerate() {
                 if let Err(e) = self.instr(f, ins) {
                     errs.push(format!("at {pc} ({}): {e}", ins.name()));
+                    if errs.len() >= 100 {
+                        break;
+                    }
                 }
             }
         }
@@ -266,13 +305,15 @@ impl V<'_> {
                 Err(format!("jump target {l} out of range"))
             }
         };
-        let window = |args: u16, ps: &[TypeId]| -> R {
-            for (i, p) in ps.iter().enumerate() {
-                let r = args as usize + i;
-                if r > u16::MAX as usize {
+        // The registers from `start` (computed in usize: no wrapping) must
+        // hold values of the types `ps`, in order.
+        let window = |start: usize, ps: &mut dyn Iterator<Item = TypeId>| -> R {
+            for (i, p) in ps.enumerate() {
+                let r = start + i;
+                let Ok(r) = u16::try_from(r) else {
                     return Err("argument window out of range".into());
-                }
-                if !self.fits(reg(r as u16)?, *p) {
+                };
+                if !self.fits(reg(r)?, p) {
                     return Err(format!("argument {i} does not fit the parameter"));
                 }
             }
@@ -287,7 +328,10 @@ impl V<'_> {
         };
         let func =
             |i: u16| -> Result<&Function, String> { m.functions.get(i as usize).ok_or_else(|| format!("function {i} out of range")) };
-        let sig = |g: &Function| -> Vec<TypeId> { g.regs.get(..g.params as usize).map(<[TypeId]>::to_vec).unwrap_or_default() };
+        // A function's parameter types (a slice of its registers: no copy).
+        fn sig(g: &Function) -> &[TypeId] {
+            g.regs.get(..g.params as usize).unwrap_or(&[])
+        }
         let arr_elem = |r: u16| -> Result<TypeId, String> {
             match self.ty(reg(r)?)? {
                 Type::Array(e) => Ok(*e),
@@ -341,7 +385,7 @@ impl V<'_> {
                     return Err("LoadFunc needs a top-level function".into());
                 }
                 match self.ty(reg(dst)?)? {
-                    Type::Func(ps, r) if *ps == sig(g) && *r == g.ret => Ok(()),
+                    Type::Func(ps, r) if ps.as_slice() == sig(g) && *r == g.ret => Ok(()),
                     _ => Err("function type does not match the register".into()),
                 }
             }
@@ -435,7 +479,12 @@ impl V<'_> {
                 if g.kind != want || g.captures != 0 {
                     return Err("call target has the wrong kind".into());
                 }
-                window(args, &sig(g))?;
+                // A method's receiver is its first parameter: the interpreter
+                // reads R[args] to check it for nil.
+                if want == FuncKind::Method && g.params == 0 {
+                    return Err("a method takes its receiver as first parameter".into());
+                }
+                window(args as usize, &mut sig(g).iter().copied())?;
                 result(dst, g.ret)
             }
             CallIface { dst, slot, args } => {
@@ -447,14 +496,14 @@ impl V<'_> {
                 let Type::Func(ps, r) = self.ty(m.interfaces[ii].methods[k].1)? else {
                     return Err("bad method type".into());
                 };
-                window(args + 1, ps)?;
+                window(args as usize + 1, &mut ps.iter().copied())?;
                 result(dst, *r)
             }
             CallClosure { dst, clo, args } => {
                 let Type::Func(ps, r) = self.ty(reg(clo)?)? else {
                     return Err(format!("r{clo} must be a function"));
                 };
-                window(args, ps)?;
+                window(args as usize, &mut ps.iter().copied())?;
                 result(dst, *r)
             }
             CallNative { dst, native, args } => {
@@ -462,7 +511,7 @@ impl V<'_> {
                 let Type::Func(ps, r) = self.ty(n.sig)? else {
                     return Err("bad native signature".into());
                 };
-                window(args, ps)?;
+                window(args as usize, &mut ps.iter().copied())?;
                 result(dst, *r)
             }
             Ret { src } => {
@@ -492,8 +541,7 @@ impl V<'_> {
             }
             New { dst, class, args } => {
                 let c = m.classes.get(class as usize).ok_or("class out of range")?;
-                let ps: Vec<TypeId> = c.fields.iter().map(|f| f.ty).collect();
-                window(args, &ps)?;
+                window(args as usize, &mut c.fields.iter().map(|f| f.ty))?;
                 let ct = self.class_types[class as usize].ok_or("class has no type")?;
                 write(dst, ct)
             }
@@ -511,7 +559,7 @@ impl V<'_> {
                 let Type::Array(el) = self.ty(ty)? else {
                     return Err("NewArray needs an array type".into());
                 };
-                window(args, &vec![*el; n as usize])?;
+                window(args as usize, &mut std::iter::repeat_n(*el, n as usize))?;
                 write(dst, ty)
             }
             ArrayFill { dst, ty, n, x } => {
@@ -632,7 +680,7 @@ impl V<'_> {
                     }
                 }
                 match self.ty(reg(dst)?)? {
-                    Type::Func(ps, r) if *ps == sig(g) && *r == g.ret => Ok(()),
+                    Type::Func(ps, r) if ps.as_slice() == sig(g) && *r == g.ret => Ok(()),
                     _ => Err("closure type does not match the register".into()),
                 }
             }

@@ -189,6 +189,28 @@ pub enum Stmt<'a> {
     Error,
 }
 
+impl Stmt<'_> {
+    /// Where the statement is, for messages (an unparsable one: nowhere).
+    pub fn span(&self) -> Span {
+        match self {
+            Stmt::Let { span, .. }
+            | Stmt::Assign { span, .. }
+            | Stmt::If { span, .. }
+            | Stmt::While { span, .. }
+            | Stmt::ForRange { span, .. }
+            | Stmt::ForIn { span, .. }
+            | Stmt::Try { span, .. }
+            | Stmt::Break(span)
+            | Stmt::Continue(span)
+            | Stmt::Return(_, span)
+            | Stmt::Throw(_, span) => *span,
+            Stmt::Expr(e) => e.span,
+            Stmt::Block(b) => b.span,
+            Stmt::Error => Span::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnOp {
     Neg,

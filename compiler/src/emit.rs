@@ -22,6 +22,10 @@ use crate::hir::{self, Bin, ExprKind, Op, Place, Stmt, Un, VarId};
 use crate::types::{self, TypeTable, BOOL, INT, STR, VOID};
 use rustc_hash::FxHashMap;
 
+/// Array literals longer than this are built by pushes, not in one window
+/// of consecutive registers.
+const ARRAY_WINDOW: usize = 256;
+
 /// Module-wide tables filled while emitting functions.
 struct ModBuilder {
     types: TypeTable,
@@ -31,7 +35,9 @@ struct ModBuilder {
     native_index: FxHashMap<hir::NativeCall, u16>,
     sigs: Vec<(Vec<TypeId>, TypeId)>,
     iface_slots: Vec<(Vec<TypeId>, TypeId)>,
-    too_big: Option<String>,
+    /// The first limit of the bytecode format the program exceeds: the
+    /// file and line, and what.
+    too_big: Option<(u16, u32, String)>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -68,7 +74,7 @@ impl ModBuilder {
         }
         let Ok(i) = u16::try_from(self.natives.len()) else {
             self.too_big
-                .get_or_insert_with(|| "the program imports more than 65535 native functions".into());
+                .get_or_insert_with(|| (0, 0, "the program imports more than 65535 native functions".into()));
             return (0, ps);
         };
         self.natives.push(bc::NativeImport {
@@ -81,7 +87,7 @@ impl ModBuilder {
 }
 
 /// Turns a checked program into a module.
-pub fn emit(c: Checked, files: Vec<String>) -> Result<Module, String> {
+pub fn emit(c: Checked, files: Vec<String>) -> Result<Module, (u16, u32, String)> {
     let mut mb = ModBuilder {
         types: c.types,
         consts: Vec::new(),
@@ -239,7 +245,11 @@ impl<'m> FnEmitter<'m> {
         }
         self.prepend_preamble();
         if self.regs.len() > u16::MAX as usize {
-            self.m.too_big = Some(format!("function `{}` needs more than 65535 registers", self.name));
+            let msg = format!(
+                "function `{}` needs more than 65535 registers (split it into smaller functions)",
+                self.name
+            );
+            self.m.too_big.get_or_insert((f.file, f.end_line, msg));
         }
         let params = f.params.len() as u16;
         let captures = f.captures.len() as u16;
@@ -445,6 +455,10 @@ impl<'m> FnEmitter<'m> {
     }
 
     fn stmt(&mut self, s: &Stmt) {
+        stacker::maybe_grow(crate::check::RED_ZONE, crate::check::STACK_SEGMENT, || self.stmt_at(s))
+    }
+
+    fn stmt_at(&mut self, s: &Stmt) {
         match s {
             Stmt::Let(v, e) => {
                 self.line = e.line;
@@ -900,6 +914,11 @@ impl<'m> FnEmitter<'m> {
     /// Evaluates `e` into `dst`. Sub-expressions never write `dst` before
     /// the last instruction, so `x = f(x) + x` reads the old `x` throughout.
     fn expr_into(&mut self, e: &hir::Expr, dst: Reg) {
+        // Nesting is bounded by the checker; the native stack grows as needed.
+        stacker::maybe_grow(crate::check::RED_ZONE, crate::check::STACK_SEGMENT, || self.expr_into_at(e, dst))
+    }
+
+    fn expr_into_at(&mut self, e: &hir::Expr, dst: Reg) {
         let line = e.line;
         self.line = line;
         match &e.kind {
@@ -1013,12 +1032,25 @@ impl<'m> FnEmitter<'m> {
                 self.release(rk);
                 self.release(rm);
             }
+            ExprKind::Array(items) if items.len() > ARRAY_WINDOW => {
+                // A long literal: an empty array, then one push per element,
+                // so it needs one register rather than one per element.
+                let ty = e.ty;
+                self.line = line;
+                let a = self.temp(ty);
+                self.emit(Instr::NewArray { dst: a, ty, args: 0, n: 0 });
+                for item in items {
+                    let x = self.expr(item);
+                    self.line = line;
+                    self.emit(Instr::Push { arr: a, src: x });
+                    self.release(x);
+                }
+                self.emit(Instr::Move { dst, src: a });
+                self.release(a);
+            }
             ExprKind::Array(items) => {
                 let el = self.m.types.elem(e.ty).unwrap_or(types::ERROR);
                 let ps = vec![el; items.len()];
-                if items.len() > u16::MAX as usize {
-                    self.m.too_big = Some(format!("an array literal in `{}` has more than 65535 elements", self.name));
-                }
                 let (ty, n) = (e.ty, items.len() as u16);
                 self.windowed(ps, items, line, |base| Instr::NewArray { dst, ty, args: base, n });
             }

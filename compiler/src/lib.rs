@@ -79,15 +79,17 @@ pub enum CompileError {
     Entry(String),
     /// Errors in the program: render each with the source map.
     Program(SourceMap, Vec<Diagnostic>),
-    /// The program is too large for the bytecode format.
-    Limit(String),
+    /// The program is too large for the bytecode format: where, and what.
+    Limit { file: String, line: u32, message: String },
 }
 
 impl CompileError {
     /// All errors as text, one per diagnostic (each with its source line).
     pub fn render(&self) -> String {
         match self {
-            CompileError::Entry(m) | CompileError::Limit(m) => format!("error: {m}\n"),
+            CompileError::Entry(m) => format!("error: {m}\n"),
+            CompileError::Limit { file, line, message } if *line > 0 => format!("{file}:{line}:1: error: {message}\n"),
+            CompileError::Limit { message, .. } => format!("error: {message}\n"),
             CompileError::Program(sm, d) => sm.render_all(&mut d.clone()),
         }
     }
@@ -95,11 +97,17 @@ impl CompileError {
     /// Every error as a structured value, in the order [`CompileError::render`] prints them.
     pub fn errors(&self) -> Vec<Located> {
         match self {
-            CompileError::Entry(m) | CompileError::Limit(m) => vec![Located {
+            CompileError::Entry(m) => vec![Located {
                 file: String::new(),
                 line: 0,
                 column: 0,
                 message: m.clone(),
+            }],
+            CompileError::Limit { file, line, message } => vec![Located {
+                file: file.clone(),
+                line: *line,
+                column: u32::from(*line > 0),
+                message: message.clone(),
             }],
             CompileError::Program(sm, d) => {
                 let mut d = d.clone();
@@ -129,7 +137,20 @@ impl std::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
+/// Stack for checking and emitting: deep nesting recurses (the passes grow
+/// the stack further on their own), and so does dropping a deep typed tree.
+const PASS_STACK: usize = 32 << 20;
+
 fn finish(
+    program: loader::Program<'_>,
+    sm: SourceMap,
+    diags: Vec<Diagnostic>,
+    opts: &Options<'_>,
+) -> Result<(Module, SourceMap), CompileError> {
+    stacker::grow(PASS_STACK, || finish_on_stack(program, sm, diags, opts))
+}
+
+fn finish_on_stack(
     program: loader::Program<'_>,
     sm: SourceMap,
     mut diags: Vec<Diagnostic>,
@@ -138,7 +159,11 @@ fn finish(
     match check::check(&program, &sm, opts.host, opts.require_main) {
         Ok(checked) if diags.is_empty() => {
             let files = sm.files.iter().map(|f| f.path.clone()).collect();
-            let m = emit::emit(checked, files).map_err(CompileError::Limit)?;
+            let m = emit::emit(checked, files).map_err(|(file, line, message)| CompileError::Limit {
+                file: sm.files.get(file as usize).map(|f| f.path.clone()).unwrap_or_default(),
+                line,
+                message,
+            })?;
             Ok((m, sm))
         }
         Ok(_) => Err(CompileError::Program(sm, diags)),

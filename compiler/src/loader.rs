@@ -104,12 +104,28 @@ pub fn read_source(path: &Path) -> Result<String, String> {
     source_text(bytes)
 }
 
-/// Checks that bytes are pvm source text (UTF-8, no NUL byte).
+/// Checks that bytes are pvm source text (UTF-8, no NUL byte). The error
+/// says where the first bad byte is.
 pub fn source_text(bytes: Vec<u8>) -> Result<String, String> {
-    if bytes.contains(&0) {
-        return Err("is a binary file, not pvm source".into());
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let (line, col) = line_col(&bytes[..at]);
+        return Err(format!(
+            "is a binary file, not pvm source (a NUL byte at line {line}, column {col})"
+        ));
     }
-    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let (line, col) = line_col(good);
+        format!("is not UTF-8 text (an invalid byte at line {line}, column {col})")
+    })
+}
+
+/// The 1-based line and column (in characters) just after valid UTF-8 `b`.
+fn line_col(b: &[u8]) -> (usize, usize) {
+    let text = String::from_utf8_lossy(b);
+    let line = text.matches('\n').count() + 1;
+    let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -261,6 +277,13 @@ impl<'a> Loader<'a, '_> {
                     continue;
                 }
             };
+            if self.sm.files.len() >= u16::MAX as usize {
+                self.diags.push(err(format!(
+                    "cannot import \"{rel}\": the program has more than {} files",
+                    u16::MAX
+                )));
+                continue;
+            }
             if let Some(&other) = self.by_key.get(&file.key) {
                 if self.state[other as usize] == State::Visiting {
                     let pos = self.stack.iter().position(|&f| f == other).unwrap_or(0);

@@ -20,6 +20,9 @@ pub const ERROR: TypeId = 6;
 pub struct TypeTable {
     pub types: Vec<Type>,
     index: FxHashMap<Type, TypeId>,
+    /// Set when more types were asked for than a [`TypeId`] can index
+    /// (they became `<error>`; the checker reports it).
+    pub overflow: bool,
 }
 
 impl Default for TypeTable {
@@ -27,6 +30,7 @@ impl Default for TypeTable {
         let mut t = TypeTable {
             types: Vec::new(),
             index: FxHashMap::default(),
+            overflow: false,
         };
         for ty in [Type::Void, Type::Int, Type::Float, Type::Bool, Type::Str, Type::Nil, Type::Error] {
             t.intern(ty);
@@ -40,7 +44,10 @@ impl TypeTable {
         if let Some(&id) = self.index.get(&ty) {
             return id;
         }
-        let id = self.types.len() as TypeId;
+        let Ok(id) = TypeId::try_from(self.types.len()) else {
+            self.overflow = true;
+            return ERROR;
+        };
         self.types.push(ty.clone());
         self.index.insert(ty, id);
         id

@@ -57,7 +57,7 @@ pub fn format_size(bytes: u64) -> String {
     const UNITS: [(u64, &str); 4] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
         if bytes >= unit {
-            if bytes % unit == 0 {
+            if bytes.is_multiple_of(unit) {
                 return format!("{} {name}", bytes / unit);
             }
             let tenths = (bytes as u128 * 10 + unit as u128 / 2) / unit as u128;
@@ -70,7 +70,7 @@ pub fn format_size(bytes: u64) -> String {
 /// Format seconds for messages: "5 s", "1.5 s".
 pub(crate) fn format_secs(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         let s = format!("{:.3}", d.as_secs_f64());

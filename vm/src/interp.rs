@@ -39,9 +39,12 @@
 use crate::error::{TraceLine, Trap};
 use crate::heap::{closure_caps, field_ptr, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapObj, Obj, StrObj};
 use crate::natives::{Imp, MAX_NATIVE_ARGS};
-use crate::{Vm, STACK_SLOTS};
+use crate::Vm;
 use pvm_bytecode::{disasm, Instr, Type};
 use std::cmp::Ordering;
+
+/// Active `try` blocks at most, over all frames.
+const MAX_HANDLERS: usize = 1 << 20;
 
 /// An active call.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +53,8 @@ pub struct Frame {
     /// For a caller: where it continues (the instruction after its call).
     /// For the running frame: written when it calls or stops.
     pub pc: u32,
-    pub base: u32,
+    /// Where its registers start (see `crate::stack`).
+    pub base: *mut u64,
     /// Register of the caller receiving the result.
     pub dst: u16,
 }
@@ -117,25 +121,38 @@ impl Vm {
     /// the host, and re-entrantly by natives and host functions.
     pub(crate) fn invoke(&mut self, f: u16, args: &[u64]) -> Result<u64, Trap> {
         let depth0 = self.frames.len();
-        let base = self
-            .frames
-            .last()
-            .map(|fr| fr.base as usize + self.funcs[fr.func as usize].nregs)
-            .unwrap_or(0);
-        let rt = &self.funcs[f as usize];
-        if depth0 >= self.config.max_depth || base + rt.nregs > STACK_SLOTS {
+        let nregs = self.funcs[f as usize].nregs;
+        if depth0 >= self.config.max_depth {
             return Err(Trap::Error("stack overflow".into()));
         }
+        let base = match self.frames.last().copied() {
+            None => self.stack.bottom(),
+            Some(fr) => self.window_after(fr, nregs).ok_or_else(|| Trap::Error("stack overflow".into()))?,
+        };
+        let rt = &self.funcs[f as usize];
         let n = args.len().min(rt.nparams + rt.ncaps);
-        self.stack[base..base + n].copy_from_slice(&args[..n]);
-        self.stack[base + n..base + rt.nregs].fill(0);
+        // SAFETY: the window `[base, base + nregs)` lies in one chunk of the
+        // register stack, above every active frame's window.
+        unsafe {
+            std::ptr::copy_nonoverlapping(args.as_ptr(), base, n);
+            std::ptr::write_bytes(base.add(n), 0, nregs - n);
+        }
         self.frames.push(Frame {
             func: u32::from(f),
             pc: 0,
-            base: base as u32,
+            base,
             dst: 0,
         });
         self.run_frames(depth0)
+    }
+
+    /// The window for a callee of `n` registers above frame `fr`: `None`
+    /// when the stack would need memory past the heap limit.
+    pub(crate) fn window_after(&mut self, fr: Frame, n: usize) -> Option<*mut u64> {
+        let caller_n = self.funcs[fr.func as usize].nregs;
+        let (used, max) = (self.heap.bytes + self.stack.bytes(), self.heap.max);
+        self.stack
+            .next_window(fr.base, caller_n, n, |more| used.saturating_add(more) <= max)
     }
 
     /// Calls a closure value with `args` (for natives such as `sort_by`).
@@ -184,8 +201,9 @@ impl Vm {
                         let s = self.new_str(msg);
                         let top = self.frames.last_mut().expect("a handler's frame is active");
                         top.pc = h.target;
-                        let slot = top.base as usize + h.reg as usize;
-                        self.stack[slot] = s;
+                        // SAFETY: the verifier proved the handler's register is
+                        // in its function's window.
+                        unsafe { *top.base.add(h.reg as usize) = s };
                     }
                     continue;
                 }
@@ -226,7 +244,6 @@ impl Vm {
             roots,
             frames,
             funcs,
-            stack,
             ..
         } = self;
         let mut each_root = |f: &mut dyn FnMut(u64)| {
@@ -237,9 +254,10 @@ impl Vm {
                 f(v);
             }
             for fr in frames.iter() {
-                let b = fr.base as usize;
                 for &r in funcs[fr.func as usize].ref_regs.iter() {
-                    f(stack[b + r as usize]);
+                    // SAFETY: every reference register of an active frame is
+                    // inside its window.
+                    f(unsafe { *fr.base.add(r as usize) });
                 }
             }
         };
@@ -262,7 +280,6 @@ impl Vm {
             roots,
             frames,
             funcs,
-            stack,
             ..
         } = self;
         let mut each_root = |f: &mut dyn FnMut(u64)| {
@@ -273,9 +290,10 @@ impl Vm {
                 f(v);
             }
             for fr in frames.iter() {
-                let b = fr.base as usize;
                 for &r in funcs[fr.func as usize].ref_regs.iter() {
-                    f(stack[b + r as usize]);
+                    // SAFETY: every reference register of an active frame is
+                    // inside its window.
+                    f(unsafe { *fr.base.add(r as usize) });
                 }
             }
         };
@@ -288,7 +306,7 @@ impl Vm {
 
     /// `str(v)` for a value of type `ty`.
     #[inline(never)]
-    fn to_str(&mut self, v: u64, ty: u16) -> u64 {
+    fn stringify(&mut self, v: u64, ty: u16) -> u64 {
         match self.module.types.get(ty as usize) {
             Some(Type::Str) if v != 0 => v,
             Some(Type::Int) => {
@@ -344,7 +362,6 @@ impl Vm {
         // `code`, `pc` and `regs`. The running function and its frame's
         // base are in its record (the top of `frames`), read on calls and
         // returns; fewer locals keep the hot three in machine registers.
-        let stack = self.stack.as_mut_ptr();
         let top = *self.frames.last().expect("exec runs a pushed frame");
         let mut pc = top.pc as usize;
         // SAFETY (for every raw access below): `funcs` is not modified while
@@ -354,7 +371,7 @@ impl Vm {
         // reference register holds nil or a live object of its static type
         // (the collector keeps everything reachable from registers alive).
         let mut code: *const Instr = self.funcs[top.func as usize].code.as_ptr();
-        let mut regs: *mut u64 = unsafe { stack.add(top.base as usize) };
+        let mut regs: *mut u64 = top.base;
         // The running frame's record.
         macro_rules! top {
             () => {
@@ -448,22 +465,26 @@ impl Vm {
             ($callee:expr, $dst:expr) => {{
                 checkpoint!();
                 let callee = $callee as usize;
-                let cf = &self.funcs[callee];
-                let caller = &mut top!();
-                let nb = caller.base as usize + self.funcs[caller.func as usize].nregs;
-                if nb + cf.nregs > STACK_SLOTS || self.frames.len() >= self.config.max_depth {
-                    throw!(Trap::Error("stack overflow".into()));
-                }
-                caller.pc = pc as u32;
+                let n = self.funcs[callee].nregs;
+                let caller = top!();
+                let fits = crate::stack::fits(caller.base, self.funcs[caller.func as usize].nregs, n);
+                let nb = match fits {
+                    Some(nb) if self.frames.len() < self.config.max_depth => nb,
+                    _ => match self.window_after(caller, n) {
+                        Some(nb) if self.frames.len() < self.config.max_depth => nb,
+                        _ => throw!(Trap::Error("stack overflow".into())),
+                    },
+                };
+                top!().pc = pc as u32;
                 self.frames.push(Frame {
                     func: callee as u32,
                     pc: 0,
-                    base: nb as u32,
+                    base: nb,
                     dst: $dst,
                 });
                 pc = 0;
-                code = cf.code.as_ptr();
-                regs = stack.add(nb);
+                code = self.funcs[callee].code.as_ptr();
+                regs = nb;
             }};
         }
         // Enters `callee` with its arguments copied from R[args..] and the
@@ -497,7 +518,7 @@ impl Vm {
                 let fr = top!();
                 pc = fr.pc as usize;
                 code = self.funcs[fr.func as usize].code.as_ptr();
-                regs = stack.add(fr.base as usize);
+                regs = fr.base;
                 if let Some(v) = v {
                     *regs.add(done.dst as usize) = v;
                 }
@@ -668,7 +689,7 @@ impl Vm {
                     Instr::MaxF { dst, a, b } => set_f!(dst, fmax(rf!(a), rf!(b))),
                     Instr::SqrtF { dst, a } => set_f!(dst, rf!(a).sqrt()),
                     Instr::ToStr { dst, src, ty } => {
-                        r!(dst) = self.to_str(r!(src), ty);
+                        r!(dst) = self.stringify(r!(src), ty);
                         safepoint!();
                     }
 
@@ -799,6 +820,11 @@ impl Vm {
                         throw!(Trap::Error(String::from_utf8_lossy(s).into_owned()));
                     }
                     Instr::TryBegin { handler, reg } => {
+                        // Well-formed code pops what it pushes; a module that
+                        // pushes handlers in a loop meets this bound.
+                        if self.handlers.len() >= MAX_HANDLERS {
+                            throw!(Trap::Error("stack overflow".into()));
+                        }
                         self.handlers.push(Handler {
                             depth: (self.frames.len() - 1) as u32,
                             target: handler,
@@ -806,8 +832,14 @@ impl Vm {
                         });
                     }
                     Instr::TryEnd { count } => {
-                        let keep = self.handlers.len().saturating_sub(count as usize);
-                        self.handlers.truncate(keep);
+                        // Only this frame's own handlers.
+                        let depth = (self.frames.len() - 1) as u32;
+                        for _ in 0..count {
+                            if self.handlers.last().is_none_or(|h| h.depth != depth) {
+                                break;
+                            }
+                            self.handlers.pop();
+                        }
                     }
 
                     Instr::New { dst, class, args } => {

@@ -62,6 +62,7 @@ pub mod host;
 mod interp;
 mod io;
 mod natives;
+mod stack;
 pub mod value;
 
 pub use config::Config;
@@ -129,7 +130,7 @@ pub struct Vm {
     pub(crate) module: Module,
     pub(crate) funcs: Vec<FuncRt>,
     pub(crate) heap: Heap,
-    pub(crate) stack: Vec<u64>,
+    pub(crate) stack: stack::RegStack,
     pub(crate) frames: Vec<interp::Frame>,
     pub(crate) handlers: Vec<interp::Handler>,
     pub(crate) globals: Vec<u64>,
@@ -178,9 +179,6 @@ pub struct Vm {
 // (host functions are also `Sync`). Moving it to another thread moves all
 // of its state with it.
 unsafe impl Send for Vm {}
-
-/// Register stack slots reserved per VM (pages are only touched when used).
-pub(crate) const STACK_SLOTS: usize = 1 << 23;
 
 fn nil() -> Trap {
     Trap::Error("nil reference".into())
@@ -303,12 +301,13 @@ impl Vm {
             .classes
             .iter()
             .map(|c| {
+                let by_name: std::collections::HashMap<&str, u16> = c.methods.iter().map(|(n, f)| (n.as_str(), *f)).collect();
                 let mut v = Vec::with_capacity(c.interfaces.len());
                 for &ii in &c.interfaces {
                     let Some(iface) = m.interfaces.get(ii as usize) else { continue };
                     let base = itable_funcs.len() as u32;
                     for (name, _) in &iface.methods {
-                        let f = c.methods.iter().find(|x| &x.0 == name).map(|x| u32::from(x.1));
+                        let f = by_name.get(name.as_str()).map(|f| u32::from(*f));
                         // The verifier proved every method is there.
                         itable_funcs.push(f.unwrap_or(u32::MAX));
                     }
@@ -358,7 +357,7 @@ impl Vm {
         Vm {
             funcs,
             heap,
-            stack: vec![0; STACK_SLOTS],
+            stack: stack::RegStack::new(),
             frames: Vec::new(),
             handlers: Vec::new(),
             globals,
@@ -427,7 +426,7 @@ impl Vm {
             }
             self.inits_done = self.inits_done.max((i + 1).min(self.module.inits.len()));
         }
-        self.io.flush().map_err(|t| self.to_run_error(t))
+        self.io.flush().map_err(|t| self.run_error(t))
     }
 
     /// Runs the initialisers of globals that have not run yet. One that
@@ -460,7 +459,7 @@ impl Vm {
             self.handlers.clear();
             let _ = self.io.flush();
         }
-        self.to_run_error(t)
+        self.run_error(t)
     }
 
     /// Drops a suspended run, if any.
@@ -473,7 +472,7 @@ impl Vm {
         self.nested_trap = None;
     }
 
-    fn to_run_error(&mut self, t: Trap) -> RunError {
+    fn run_error(&mut self, t: Trap) -> RunError {
         let trace = std::mem::take(&mut self.pending_trace);
         match t {
             Trap::Error(message) => RunError::Error { message, trace },
@@ -596,7 +595,7 @@ impl Vm {
 
     /// Writes out buffered output.
     pub fn flush(&mut self) -> Result<(), RunError> {
-        self.io.flush().map_err(|t| self.to_run_error(t))
+        self.io.flush().map_err(|t| self.run_error(t))
     }
 
     /// Stores host data, reachable from host functions through
@@ -840,7 +839,7 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
         // the interpreter's safepoints: collect here, while no converted
         // value is held outside the VM's roots.
         if vm.heap.wants_gc() {
-            vm.gc_step().map_err(|t| vm.to_run_error(t))?;
+            vm.gc_step().map_err(|t| vm.run_error(t))?;
         }
         let slots: Vec<u64> = args.into_slots(vm, &self.params).into_iter().map(|s| s.0).collect();
         match vm.invoke(self.id, &slots) {
@@ -852,7 +851,7 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
                 if !t.catchable() {
                     vm.nested_trap = Some(t.clone());
                 }
-                Err(vm.to_run_error(t))
+                Err(vm.run_error(t))
             }
             Err(t) => Err(vm.suspend_or_end(t, Pending::Call)),
         }
@@ -879,7 +878,7 @@ impl<A: PvmArgs, R: PvmType> Func<A, R> {
             let name = &vm.module.functions[self.id as usize].name;
             usage(format!("`{name}` returned a value the Rust type cannot hold: {}", e.0))
         });
-        vm.io.flush().map_err(|t| vm.to_run_error(t))?;
+        vm.io.flush().map_err(|t| vm.run_error(t))?;
         r
     }
 }

@@ -32,8 +32,19 @@ impl<'a> Checker<'a, '_> {
         mk(ERROR, line, hir::ExprKind::Nil)
     }
 
-    /// Checks `e`, against `expect` when the context gives a type.
+    /// Checks `e`, against `expect` when the context gives a type. Nesting
+    /// deeper than [`super::MAX_NESTING`] is an error; below it, the native
+    /// stack grows as needed.
     pub(crate) fn check_expr(&mut self, e: &'a ast::Expr<'a>, expect: Option<TypeId>) -> hir::Expr {
+        if !self.enter_nesting(e.span) {
+            return self.error_expr(self.line(e.span));
+        }
+        let r = stacker::maybe_grow(super::RED_ZONE, super::STACK_SEGMENT, || self.check_expr_at(e, expect));
+        self.depth -= 1;
+        r
+    }
+
+    fn check_expr_at(&mut self, e: &'a ast::Expr<'a>, expect: Option<TypeId>) -> hir::Expr {
         let line = self.line(e.span);
         match &e.kind {
             ExprKind::Int(v) => {
@@ -655,6 +666,7 @@ impl<'a> Checker<'a, '_> {
         }
         let params: Vec<(ast::Ident<'a>, TypeId)> = decl.params.iter().map(|p| (p.name, self.resolve_type(file, p.ty))).collect();
         let ret = decl.ret.map(|r| self.resolve_type(file, r)).unwrap_or(VOID);
+        self.within_limit(self.sigs.len(), "functions (methods and lambdas count)", file, decl.name.span);
         let fid = self.new_func_slot("<lambda>", file, FuncKind::Lambda);
         let ptys: Vec<TypeId> = params.iter().map(|p| p.1).collect();
         self.sigs[fid as usize].params = ptys.clone();

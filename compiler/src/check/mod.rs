@@ -120,7 +120,22 @@ pub struct Checker<'a, 's> {
     pub(crate) fcx: Vec<FnCtx<'a>>,
     /// While checking global initialisers: the order index of the current one.
     pub(crate) init_global: Option<usize>,
+    /// How deeply the expression or statement being checked is nested.
+    pub(crate) depth: usize,
+    /// Whether the nesting limit was reported (once is enough).
+    pub(crate) too_deep: bool,
+    /// Which table limits were reported.
+    pub(crate) limits_hit: Vec<&'static str>,
 }
+
+/// Expressions, statements and types nested deeper than this are a compile
+/// error. (Checking and emitting recurse; the native stack grows as needed
+/// below this depth, so it bounds memory, not correctness.)
+pub const MAX_NESTING: usize = 50_000;
+/// Room left on the native stack below which a recursive step moves to a
+/// new stack segment, and the size of such a segment.
+pub(crate) const RED_ZONE: usize = 128 << 10;
+pub(crate) const STACK_SEGMENT: usize = 4 << 20;
 
 /// Checks a loaded program. Returns the checked program, or every error.
 pub fn check(
@@ -147,12 +162,25 @@ pub fn check(
         vars: Vec::new(),
         fcx: Vec::new(),
         init_global: None,
+        depth: 0,
+        too_deep: false,
+        limits_hit: Vec::new(),
     };
     c.declare(program);
     c.resolve_signatures();
     let inits = c.check_globals(program);
     c.check_bodies();
     let main = c.find_main(program, require_main);
+    if c.types.overflow {
+        let msg = format!(
+            "the program uses more than {} distinct types, the most the bytecode can index",
+            u16::MAX
+        );
+        c.error(0, Span::default(), msg);
+    }
+    if c.sigs.len() >= u16::MAX as usize {
+        c.within_limit(c.sigs.len(), "functions (methods and lambdas count)", 0, Span::default());
+    }
     if !c.diags.is_empty() {
         return Err(c.diags);
     }
@@ -170,6 +198,33 @@ pub fn check(
 }
 
 impl<'a> Checker<'a, '_> {
+    /// Reports (once per kind) a table that would not fit the bytecode's
+    /// 16-bit indices: `count` items exist before the one declared at `span`.
+    pub(crate) fn within_limit(&mut self, count: usize, what: &'static str, file: u16, span: Span) {
+        if count >= u16::MAX as usize && !self.limits_hit.contains(&what) {
+            self.limits_hit.push(what);
+            let msg = format!(
+                "the program declares more than {} {what}, the most the bytecode can index",
+                u16::MAX
+            );
+            self.error(file, span, msg);
+        }
+    }
+
+    /// Enters one level of nesting; `false` (and an error, the first time)
+    /// past [`MAX_NESTING`].
+    pub(crate) fn enter_nesting(&mut self, span: Span) -> bool {
+        if self.depth >= MAX_NESTING {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.err(span, format!("this is nested more than {MAX_NESTING} levels deep"));
+            }
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
     pub(crate) fn error(&mut self, file: u16, span: Span, msg: impl Into<String>) {
         self.diags.push(Diagnostic::new(file, span.start, span.end, msg));
     }
@@ -207,6 +262,7 @@ impl<'a> Checker<'a, '_> {
             for item in program.files[file as usize].items {
                 match item {
                     Item::Fn(f) => {
+                        self.within_limit(self.sigs.len(), "functions (methods and lambdas count)", file, f.name.span);
                         let id = self.sigs.len() as u16;
                         self.sigs.push(FuncSig {
                             name: f.name.name.to_string(),
@@ -220,6 +276,7 @@ impl<'a> Checker<'a, '_> {
                         self.bind(f.name, Decl::Func(id), file);
                     }
                     Item::Class(cd) => {
+                        self.within_limit(self.classes.len(), "classes", file, cd.name.span);
                         let id = self.classes.len() as u16;
                         self.classes.push(ClassInfo {
                             name: cd.name.name.to_string(),
@@ -231,6 +288,7 @@ impl<'a> Checker<'a, '_> {
                         self.bind(cd.name, Decl::Class(id), file);
                     }
                     Item::Interface(id_) => {
+                        self.within_limit(self.ifaces.len(), "interfaces", file, id_.name.span);
                         let id = self.ifaces.len() as u16;
                         self.ifaces.push(IfaceInfo {
                             name: id_.name.name.to_string(),
@@ -270,6 +328,10 @@ impl<'a> Checker<'a, '_> {
     // ------------------------------------------------------------ step 2
 
     pub(crate) fn resolve_type(&mut self, file: u16, t: &TypeExpr<'_>) -> TypeId {
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.resolve_type_at(file, t))
+    }
+
+    fn resolve_type_at(&mut self, file: u16, t: &TypeExpr<'_>) -> TypeId {
         match t {
             TypeExpr::Named(id) => match id.name {
                 "int" => types::INT,
@@ -336,6 +398,10 @@ impl<'a> Checker<'a, '_> {
                 let (ps, r) = self.signature(file, m.params, m.ret);
                 methods.push((m.name.name.to_string(), ps, r));
             }
+            if slot + methods.len() as u32 > u32::from(u16::MAX) {
+                let (file, decl) = self.iface_decls[i];
+                self.within_limit(u16::MAX as usize, "interface methods", file, decl.name.span);
+            }
             self.ifaces[i].first_slot = slot.min(u16::MAX as u32) as u16;
             slot += methods.len() as u32;
             self.ifaces[i].methods = methods;
@@ -393,6 +459,7 @@ impl<'a> Checker<'a, '_> {
                     }
                     let (mut ps, r) = self.signature(file, f.params, f.ret);
                     ps.insert(0, self_ty);
+                    self.within_limit(self.sigs.len(), "functions (methods and lambdas count)", file, f.name.span);
                     let id = self.sigs.len() as u16;
                     self.sigs.push(FuncSig {
                         name: format!("{}.{}", decl.name.name, f.name.name),

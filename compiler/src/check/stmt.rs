@@ -65,6 +65,15 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn check_stmt(&mut self, s: &'a Stmt<'a>) -> Option<hir::Stmt> {
+        if !self.enter_nesting(s.span()) {
+            return None;
+        }
+        let r = stacker::maybe_grow(super::RED_ZONE, super::STACK_SEGMENT, || self.check_stmt_at(s));
+        self.depth -= 1;
+        r
+    }
+
+    fn check_stmt_at(&mut self, s: &'a Stmt<'a>) -> Option<hir::Stmt> {
         Some(match s {
             Stmt::Error => return None,
             Stmt::Let { name, ty, init, span } => {

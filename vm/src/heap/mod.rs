@@ -1093,11 +1093,7 @@ fn finalize(h: *mut Header, buffers: &mut Cells, interner: &mut Interner, bytes:
     // and its payload is still intact.
     unsafe {
         match (*h).kind {
-            Kind::Str => {
-                if (*h).flags & STR_INTERNED != 0 {
-                    interner.remove(h.cast());
-                }
-            }
+            Kind::Str if (*h).flags & STR_INTERNED != 0 => interner.remove(h.cast()),
             Kind::Array => {
                 let a = h.cast::<ArrayObj>();
                 if (*a).cap > 0 {

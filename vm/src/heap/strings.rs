@@ -22,7 +22,8 @@ pub(crate) struct Interner {
     removed: usize,
 }
 
-const REMOVED: *mut StrObj = 1 as *mut StrObj;
+/// A sentinel no string object can be at (the table never holds it as a string).
+const REMOVED: *mut StrObj = std::ptr::dangling_mut::<StrObj>();
 
 impl Interner {
     pub(crate) fn new() -> Interner {
