@@ -17,6 +17,10 @@
 
 use std::fmt::Write as _;
 
+/// Characters of a source line shown under a message; a longer line is
+/// cut to a window around the error.
+const SHOWN: usize = 120;
+
 /// One error at a place in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -115,14 +119,23 @@ impl SourceMap {
             } else {
                 1
             };
+            // A very long line is shown as a window around the column.
+            let chars: Vec<char> = text.chars().collect();
+            let first = (col as usize - 1).saturating_sub(SHOWN / 2).min(chars.len().saturating_sub(SHOWN));
+            let last = (first + SHOWN).min(chars.len());
+            let (lead, tail) = (if first > 0 { "…" } else { "" }, if last < chars.len() { "…" } else { "" });
+            let shown: String = chars[first..last].iter().collect();
             let gutter = line.to_string().len();
-            let pad: String = text
+            // Blanks up to the column (tabs kept, so the caret lines up),
+            // one more for a leading `…`.
+            let pad: String = lead
                 .chars()
-                .take(col as usize - 1)
+                .chain(chars[first..(col as usize - 1).min(last)].iter().copied())
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            let _ = writeln!(out, "{line:>gutter$} | {text}");
-            let _ = writeln!(out, "{:>gutter$} | {pad}{}", "", "^".repeat(width as usize));
+            let width = (width as usize).min(last.saturating_sub(col as usize - 1).max(1));
+            let _ = writeln!(out, "{line:>gutter$} | {lead}{shown}{tail}");
+            let _ = writeln!(out, "{:>gutter$} | {pad}{}", "", "^".repeat(width));
         }
         out
     }
@@ -160,5 +173,23 @@ mod tests {
         let s = sm.render(&Diagnostic::new(0, 16, 17, "boom"));
         assert!(s.starts_with("t.pvm:2:5: error: boom\n"), "{s}");
         assert!(s.contains("2 |     x;"));
+    }
+
+    #[test]
+    fn long_lines_show_a_window_around_the_error() {
+        let mut sm = SourceMap::default();
+        let line = format!("{}x{}", "a".repeat(5000), "b".repeat(5000));
+        sm.add("t.pvm".into(), line);
+        let s = sm.render(&Diagnostic::new(0, 5000, 5001, "here"));
+        assert!(s.starts_with("t.pvm:1:5001: error: here\n"), "{s}");
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(
+            lines[1].len() < 200 && lines[1].contains("…aaa") && lines[1].contains("x"),
+            "{}",
+            lines[1]
+        );
+        // The caret is under the x.
+        let x_at = lines[1].chars().position(|c| c == 'x').expect("x shown");
+        assert_eq!(lines[2].chars().position(|c| c == '^'), Some(x_at));
     }
 }

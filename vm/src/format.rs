@@ -21,7 +21,16 @@ pub fn fixed(x: f64, d: usize) -> String {
     if !x.is_finite() {
         return float(x);
     }
-    format!("{x:.d$}")
+    // A double's exact decimal expansion ends within 1074 places (the
+    // smallest subnormal is 2^-1074), so every digit past that is 0: print
+    // that many exactly and pad (Rust's formatter takes no larger precision).
+    const EXACT: usize = 1100;
+    if d <= EXACT {
+        return format!("{x:.d$}");
+    }
+    let mut s = format!("{x:.EXACT$}");
+    s.extend(std::iter::repeat_n('0', d - EXACT));
+    s
 }
 
 /// A string as written in source: quoted, with escapes.
@@ -167,6 +176,15 @@ mod tests {
         assert_eq!(fixed(0.1, 20), "0.10000000000000000555");
         assert_eq!(fixed(1e20, 1), "100000000000000000000.0");
         assert_eq!(fixed(f64::INFINITY, 2), "inf");
+        let long = fixed(0.1, 5000);
+        assert_eq!(long.len(), 5002);
+        assert!(long.starts_with("0.1000000000000000055511151231257827"));
+        assert!(long[1200..].bytes().all(|b| b == b'0'));
+        assert_eq!(
+            fixed(5e-324, 1080).trim_end_matches('0').len(),
+            1076,
+            "the smallest subnormal, exactly"
+        );
     }
 
     #[test]
