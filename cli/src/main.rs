@@ -6,7 +6,7 @@
 //! `exit(n)`.
 
 use clap::{Parser, Subcommand};
-use pvm::{Capabilities, Config, GcMode, Host, Vm};
+use pvm::{Capabilities, Config, GcMode, Host, JitMode, Vm};
 use pvm_bytecode::{disasm, format as bcformat, Module};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -34,9 +34,20 @@ struct RunOpts {
     /// Print instructions executed, collections, pause times and peak heap to stderr at exit.
     #[arg(long)]
     stats: bool,
-    /// Print every instruction as it executes (to stderr).
+    /// Print every instruction as it executes (to stderr; the interpreter
+    /// runs everything).
     #[arg(long)]
     trace: bool,
+    /// When to compile to machine code: `on` (hot functions and loops),
+    /// `off` (interpret only) or `always` (every function, before it runs).
+    #[arg(long, value_name = "MODE", default_value = "on", value_enum)]
+    jit: JitOpt,
+    /// Calls plus loop iterations after which a function is compiled.
+    #[arg(long, value_name = "N", default_value_t = Config::default().jit_threshold, value_parser = clap::value_parser!(u32).range(1..))]
+    jit_threshold: u32,
+    /// Print one line per compiled function to stderr.
+    #[arg(long)]
+    jit_log: bool,
     /// Run directly in this process, without the container sandbox.
     #[arg(long)]
     no_sandbox: bool,
@@ -61,6 +72,13 @@ struct RunOpts {
     /// Wall-clock time limit in seconds (enforced from outside the container).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum JitOpt {
+    Off,
+    On,
+    Always,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -91,7 +109,15 @@ enum Cmd {
         output: String,
     },
     /// Print the bytecode of a program, interleaved with its source lines.
-    Dis { file: String },
+    Dis {
+        file: String,
+        /// Print the Cranelift IR the JIT makes of each function instead.
+        #[arg(long, conflicts_with = "asm")]
+        clif: bool,
+        /// Print the machine code the JIT makes of each function instead.
+        #[arg(long)]
+        asm: bool,
+    },
 }
 
 /// Parses sizes like `64M`, `1G`, `512K` or plain bytes.
@@ -170,6 +196,13 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         gc_log: opts.gc_log,
         count_instructions: opts.stats,
         trace: opts.trace,
+        jit: match opts.jit {
+            JitOpt::Off => JitMode::Off,
+            JitOpt::On => JitMode::On,
+            JitOpt::Always => JitMode::Always,
+        },
+        jit_threshold: opts.jit_threshold,
+        jit_log: opts.jit_log,
         ..Config::default()
     };
     let mut host = Host::new();
@@ -220,8 +253,20 @@ fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
         let s = vm.stats();
         let g = s.gc;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        let j = s.jit;
+        let compiled = if j.compiled == 0 {
+            "stats: jit: nothing compiled".to_string()
+        } else {
+            format!(
+                "stats: jit: {} functions compiled in {:.3} ms, {} bytes of machine code",
+                j.compiled,
+                ms(j.compile_time),
+                j.code_bytes
+            )
+        };
+        eprintln!("{compiled}");
         eprintln!(
-            "stats: {} instructions in {:.3} s\n\
+            "stats: {} instructions interpreted in {:.3} s\n\
              stats: gc: {} incremental cycles, {} full collections, {} slices\n\
              stats: gc pauses: {:.3} ms total, {:.3} ms longest, p50 {:.3} ms, p99 {:.3} ms\n\
              stats: memory: {} bytes allocated, {} bytes peak heap, {} peak RSS",
@@ -258,7 +303,18 @@ fn main() -> ExitCode {
             std::fs::write(&output, bcformat::encode(&m)).map_err(|e| Fail::Status(format!("error: {output}: {e}\n"), 2))?;
             Ok(0)
         }),
-        Cmd::Dis { file } => load_verified(&file).map(|m| {
+        Cmd::Dis { file, clif, asm } if clif || asm => load_verified(&file).and_then(|m| {
+            let config = Config {
+                jit: JitMode::On,
+                ..Config::default()
+            };
+            let mut vm = Vm::new(m, &Host::new(), config).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+            let listing = vm.jit_listing(asm).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 1))?;
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(listing.as_bytes());
+            Ok(0)
+        }),
+        Cmd::Dis { file, .. } => load_verified(&file).map(|m| {
             let texts: Vec<Option<String>> = m.files.iter().map(|p| std::fs::read_to_string(p).ok()).collect();
             let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
             let listing = disasm::disassemble(&m, &refs);

@@ -18,6 +18,28 @@ pub struct Config {
     pub trace: bool,
     /// Maximum call depth before the catchable error `stack overflow`.
     pub max_depth: usize,
+    /// When functions are compiled to machine code (the `jit` feature;
+    /// without it, or on a machine Cranelift does not support, the
+    /// interpreter runs everything).
+    pub jit: JitMode,
+    /// Calls plus loop iterations after which a function is compiled.
+    pub jit_threshold: u32,
+    /// Print one line per compiled function to standard error (`--jit-log`).
+    pub jit_log: bool,
+}
+
+/// When compiled code takes over from the interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JitMode {
+    /// The interpreter only.
+    Off,
+    /// Hot functions are compiled: called often, or looping long (a hot
+    /// loop moves to compiled code at once, mid-run).
+    #[default]
+    On,
+    /// Every function is compiled before it first runs (for testing the
+    /// compiler on every function; slower to start).
+    Always,
 }
 
 impl Default for Config {
@@ -29,6 +51,9 @@ impl Default for Config {
             count_instructions: false,
             trace: false,
             max_depth: 200_000,
+            jit: JitMode::On,
+            jit_threshold: 1000,
+            jit_log: false,
         }
     }
 }

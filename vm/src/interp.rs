@@ -44,29 +44,9 @@ use pvm_bytecode::{disasm, Instr, Type};
 use std::cmp::Ordering;
 
 /// Active `try` blocks at most, over all frames.
-const MAX_HANDLERS: usize = 1 << 20;
+pub(crate) const MAX_HANDLERS: usize = 1 << 20;
 
-/// An active call.
-#[derive(Debug, Clone, Copy)]
-pub struct Frame {
-    pub func: u32,
-    /// For a caller: where it continues (the instruction after its call).
-    /// For the running frame: written when it calls or stops.
-    pub pc: u32,
-    /// Where its registers start (see `crate::stack`).
-    pub base: *mut u64,
-    /// Register of the caller receiving the result.
-    pub dst: u16,
-}
-
-/// An active `try`.
-#[derive(Debug, Clone, Copy)]
-pub struct Handler {
-    /// Index in `frames` of the frame that pushed it.
-    pub depth: u32,
-    pub target: u32,
-    pub reg: u16,
-}
+pub use crate::frames::{Frame, Handler};
 
 fn nil() -> Trap {
     Trap::Error("nil reference".into())
@@ -125,6 +105,10 @@ impl Vm {
         if depth0 >= self.config.max_depth {
             return Err(Trap::Error("stack overflow".into()));
         }
+        #[cfg(feature = "jit")]
+        if self.native_stack_low() {
+            return Err(Trap::Error("stack overflow".into()));
+        }
         let base = match self.frames.last().copied() {
             None => self.stack.bottom(),
             Some(fr) => self.window_after(fr, nregs).ok_or_else(|| Trap::Error("stack overflow".into()))?,
@@ -143,7 +127,11 @@ impl Vm {
             base,
             dst: 0,
         });
-        self.run_frames(depth0)
+        #[cfg(feature = "jit")]
+        if self.jit.is_some() {
+            return self.with_native_stack(|vm| vm.jit_run_entry(f as usize, depth0, depth0 == 0));
+        }
+        self.run_frames(depth0, depth0 == 0)
     }
 
     /// The window for a callee of `n` registers above frame `fr`: `None`
@@ -173,20 +161,32 @@ impl Vm {
 
     /// Continues the suspended frames (see [`Vm::run_frames`]).
     pub(crate) fn resume_raw(&mut self) -> Result<u64, Trap> {
-        self.run_frames(0)
+        #[cfg(feature = "jit")]
+        if self.jit.is_some() {
+            return self.with_native_stack(|vm| vm.run_frames(0, true));
+        }
+        self.run_frames(0, true)
     }
 
     /// Runs frames from `frames[depth0]` (the entry of this activation)
     /// until it returns, catching errors with this activation's handlers.
     /// On an error no handler catches, this activation's frames are gone
-    /// and their trace lines added to `pending_trace`; on a suspension
-    /// every frame stays for resuming.
-    pub(crate) fn run_frames(&mut self, depth0: usize) -> Result<u64, Trap> {
+    /// and their trace lines added to `pending_trace`. On a suspension every
+    /// frame stays for resuming when `resumable`: at the top, or under
+    /// compiled code (which can write its own state back), but not under a
+    /// native, whose Rust frames cannot be suspended.
+    pub(crate) fn run_frames(&mut self, depth0: usize, resumable: bool) -> Result<u64, Trap> {
+        self.settle(depth0, resumable, None)
+    }
+
+    /// [`Vm::run_frames`], when the first result may be known already
+    /// (compiled code ran the entry frame).
+    pub(crate) fn settle(&mut self, depth0: usize, resumable: bool, mut first: Option<Result<u64, Trap>>) -> Result<u64, Trap> {
         loop {
-            let r = if self.config.count_instructions || self.config.trace {
-                self.exec::<true>(depth0)
-            } else {
-                self.exec::<false>(depth0)
+            let r = match first.take() {
+                Some(r) => r,
+                None if self.config.count_instructions || self.config.trace => self.exec::<true>(depth0),
+                None => self.exec::<false>(depth0),
             };
             let trap = match r {
                 Ok(v) => return Ok(v),
@@ -208,7 +208,7 @@ impl Vm {
                     continue;
                 }
             }
-            if trap.suspends() && depth0 == 0 {
+            if trap.suspends() && resumable {
                 return Err(trap);
             }
             let lines: Vec<TraceLine> = self.frames[depth0..].iter().rev().map(|fr| self.frame_line(fr)).collect();
@@ -306,7 +306,7 @@ impl Vm {
 
     /// `str(v)` for a value of type `ty`.
     #[inline(never)]
-    fn stringify(&mut self, v: u64, ty: u16) -> u64 {
+    pub(crate) fn stringify(&mut self, v: u64, ty: u16) -> u64 {
         match self.module.types.get(ty as usize) {
             Some(Type::Str) if v != 0 => v,
             Some(Type::Int) => {
@@ -327,7 +327,7 @@ impl Vm {
     /// `args` points to the call's argument registers, as many as the
     /// native takes (the verifier checked the window).
     #[inline(never)]
-    unsafe fn call_native(&mut self, native: u16, args: *const u64) -> Result<Option<u64>, Trap> {
+    pub(crate) unsafe fn call_native(&mut self, native: u16, args: *const u64) -> Result<Option<u64>, Trap> {
         // SAFETY: the verifier checked the import index; the native table
         // is never changed after linking (nothing replaces `self.natives`
         // while the VM lives), so the entry stays valid while the native
@@ -342,6 +342,45 @@ impl Vm {
             Imp::Host(f) => f(self, &a[..n], &nat.sig.params, nat.sig.ret)?,
         };
         Ok(nat.returns.then_some(v))
+    }
+
+    /// `sort(a)` on a live `[int]`, `[float]` or `[str]` (the verifier
+    /// allows no other element type: 8-byte slots).
+    pub(crate) fn sort_array(&mut self, a: *mut ArrayObj) -> Result<(), Trap> {
+        // SAFETY: the caller's promise: a live array of one of those types.
+        unsafe {
+            let el = match self.module.types.get((*a).hdr.aux as usize) {
+                Some(Type::Array(e)) => self.module.types.get(*e as usize),
+                _ => None,
+            };
+            let xs = (*a).slots();
+            match el {
+                Some(Type::Int) => xs.sort_unstable_by_key(|v| *v as i64),
+                Some(Type::Float) => xs.sort_by(|x, y| float_order(f64::from_bits(*x), f64::from_bits(*y))),
+                _ => {
+                    if xs.contains(&0) {
+                        return Err(nil());
+                    }
+                    xs.sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
+                    self.heap.array_reordered(a);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The error of a missing key `k` in live map `m`.
+    #[cold]
+    pub(crate) fn key_not_found(&self, m: *const MapObj, k: u64) -> Trap {
+        let mut s = String::new();
+        // SAFETY: the caller's promise: a live map.
+        let aux = unsafe { (*m).hdr.aux };
+        let kt = match self.module.types.get(aux as usize) {
+            Some(Type::Map(k, _)) => *k,
+            _ => 0,
+        };
+        crate::format::value(&self.module, kt, k, true, &mut s);
+        Trap::Error(format!("key not found: {s}"))
     }
 
     fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
@@ -376,7 +415,7 @@ impl Vm {
         macro_rules! top {
             () => {
                 // SAFETY: `frames` holds at least this activation's entry frame.
-                *self.frames.as_mut_ptr().add(self.frames.len() - 1)
+                *self.frames.ptr.add(self.frames.len - 1)
             };
         }
         macro_rules! r {
@@ -439,14 +478,49 @@ impl Vm {
                 }
             }};
         }
+        // With the JIT on, a loop's back edge counts towards its function;
+        // once the function is hot (and compiled), the frame moves to the
+        // compiled code at the loop header `pc` (on-stack replacement), and
+        // here it is as if the frame returned.
+        macro_rules! tier_up_loop {
+            () => {{
+                #[cfg(feature = "jit")]
+                if let Some(st) = self.jit.as_mut() {
+                    let done = top!();
+                    let f = done.func as usize;
+                    if st.hot(f) {
+                        match self.jit_run_loop(f, pc as u32) {
+                            Ok(None) => {}
+                            Ok(Some(v)) => {
+                                if self.frames.len() == depth0 {
+                                    return Ok(v);
+                                }
+                                let fr = top!();
+                                pc = fr.pc as usize;
+                                code = self.funcs[fr.func as usize].code.as_ptr();
+                                regs = fr.base;
+                                if self.funcs[f].returns {
+                                    *regs.add(done.dst as usize) = v;
+                                }
+                            }
+                            // The frames above the caller's hold their pcs.
+                            Err(t) => return Err(t),
+                        }
+                    }
+                }
+            }};
+        }
         // A jump; one to an earlier instruction is a loop's back edge.
         macro_rules! jump {
             ($target:expr) => {{
                 let t = $target as usize;
                 if t < pc {
                     checkpoint!();
+                    pc = t;
+                    tier_up_loop!();
+                } else {
+                    pc = t;
                 }
-                pc = t;
             }};
         }
         macro_rules! safepoint {
@@ -487,6 +561,33 @@ impl Vm {
                 regs = nb;
             }};
         }
+        // With the JIT on, a call counts towards its callee; a hot callee
+        // runs as compiled code from the frame just entered, and returns
+        // with that frame popped.
+        macro_rules! tier_up_call {
+            ($callee:expr, $dst:expr) => {{
+                #[cfg(feature = "jit")]
+                if let Some(st) = self.jit.as_mut() {
+                    let callee = $callee as usize;
+                    if st.hot(callee) {
+                        match self.jit_run_call(callee) {
+                            Ok(None) => {}
+                            Ok(Some(v)) => {
+                                let fr = top!();
+                                pc = fr.pc as usize;
+                                code = self.funcs[fr.func as usize].code.as_ptr();
+                                regs = fr.base;
+                                if self.funcs[callee].returns {
+                                    *regs.add($dst as usize) = v;
+                                }
+                            }
+                            // The callee's frames hold their pcs: no `save!`.
+                            Err(t) => return Err(t),
+                        }
+                    }
+                }
+            }};
+        }
         // Enters `callee` with its arguments copied from R[args..] and the
         // rest of its frame zeroed.
         macro_rules! call {
@@ -497,6 +598,7 @@ impl Vm {
                 enter!($callee, $dst);
                 std::ptr::copy_nonoverlapping(src, regs, np);
                 std::ptr::write_bytes(regs.add(np), 0, n - np);
+                tier_up_call!($callee, $dst);
             }};
         }
         // Drops the running frame and its handlers and returns to its
@@ -507,7 +609,7 @@ impl Vm {
                 let v: Option<u64> = $v;
                 let done = top!();
                 let len = self.frames.len() - 1;
-                self.frames.set_len(len);
+                self.frames.len = len;
                 while self.handlers.last().is_some_and(|h| h.depth as usize >= len) {
                     self.handlers.pop();
                 }
@@ -573,13 +675,7 @@ impl Vm {
         }
         macro_rules! key_not_found {
             ($m:expr, $k:expr) => {{
-                let mut s = String::new();
-                let kt = match self.module.types.get((*$m).hdr.aux as usize) {
-                    Some(Type::Map(k, _)) => *k,
-                    _ => 0,
-                };
-                crate::format::value(&self.module, kt, $k, true, &mut s);
-                err!("key not found: {}", s);
+                throw!(self.key_not_found($m, $k));
             }};
         }
         unsafe {
@@ -747,14 +843,20 @@ impl Vm {
                     Instr::ForLoop { ctr, end, target } => {
                         let c = ri!(ctr).wrapping_add(1);
                         if c < ri!(end) {
-                            // The checkpoint comes before the counter moves, so
-                            // a suspended loop resumes without skipping a step.
                             if (target as usize) < pc {
+                                // The checkpoint comes before the counter moves,
+                                // so a suspended loop resumes without skipping.
                                 checkpoint!();
+                                set_i!(ctr, c);
+                                pc = target as usize;
+                                tier_up_loop!();
+                            } else {
+                                set_i!(ctr, c);
+                                pc = target as usize;
                             }
-                            pc = target as usize;
+                        } else {
+                            set_i!(ctr, c);
                         }
-                        set_i!(ctr, c);
                     }
 
                     Instr::Call { dst, func: f, args } => call!(f, dst, args),
@@ -795,6 +897,7 @@ impl Vm {
                         let caps = closure_caps(c);
                         std::ptr::copy_nonoverlapping(caps.as_ptr(), regs.add(np), nc);
                         std::ptr::write_bytes(regs.add(np + nc), 0, n - np - nc);
+                        tier_up_call!(f, dst);
                     }
                     Instr::CallNative { dst, native, args } => {
                         save!();
@@ -933,23 +1036,8 @@ impl Vm {
                     }
                     Instr::Sort { arr } => {
                         let a = array!(r!(arr));
-                        let el = match self.module.types.get((*a).hdr.aux as usize) {
-                            Some(Type::Array(e)) => self.module.types.get(*e as usize),
-                            _ => None,
-                        };
-                        // The verifier allows sort on [int], [float] and [str]
-                        // only: 8-byte slots.
-                        let xs = (*a).slots();
-                        match el {
-                            Some(Type::Int) => xs.sort_unstable_by_key(|v| *v as i64),
-                            Some(Type::Float) => xs.sort_by(|x, y| float_order(f64::from_bits(*x), f64::from_bits(*y))),
-                            _ => {
-                                if xs.contains(&0) {
-                                    throw!(nil());
-                                }
-                                xs.sort_by(|x, y| str_bytes(*x as *const StrObj).cmp(str_bytes(*y as *const StrObj)));
-                                self.heap.array_reordered(a);
-                            }
+                        if let Err(t) = self.sort_array(a) {
+                            throw!(t);
                         }
                     }
                     Instr::NewMap { dst, ty } => {

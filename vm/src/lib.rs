@@ -57,15 +57,20 @@
 mod config;
 mod error;
 mod format;
+mod frames;
 mod heap;
 pub mod host;
 mod interp;
 mod io;
+#[cfg(feature = "jit")]
+mod jit_glue;
+#[cfg(feature = "jit")]
+mod native_stack;
 mod natives;
 mod stack;
 pub mod value;
 
-pub use config::Config;
+pub use config::{Config, JitMode};
 pub use error::{LoadError, RunError, SourceError, TraceLine};
 pub use host::{Caller, Host, HostError};
 pub use indexmap::IndexMap;
@@ -95,6 +100,8 @@ pub(crate) struct FuncRt {
     pub nparams: usize,
     pub ncaps: usize,
     pub ref_regs: Box<[u32]>,
+    /// It returns a value (not `void`).
+    pub returns: bool,
 }
 
 /// One interface a class implements: global method slots `first..end`
@@ -131,7 +138,7 @@ pub struct Vm {
     pub(crate) funcs: Vec<FuncRt>,
     pub(crate) heap: Heap,
     pub(crate) stack: stack::RegStack,
-    pub(crate) frames: Vec<interp::Frame>,
+    pub(crate) frames: frames::FrameStack,
     pub(crate) handlers: Vec<interp::Handler>,
     pub(crate) globals: Vec<u64>,
     pub(crate) global_refs: Vec<usize>,
@@ -171,6 +178,22 @@ pub struct Vm {
     /// from a native), innermost first; completed by the outer ones.
     pub(crate) pending_trace: Vec<TraceLine>,
     data: Option<Box<dyn Any + Send>>,
+    /// Most frames allowed (`config.max_depth`, where compiled code reads it).
+    pub(crate) max_depth: usize,
+    /// The JIT, when on (see `jit_glue`).
+    #[cfg(feature = "jit")]
+    pub(crate) jit: Option<jit_glue::JitState>,
+    /// The error compiled code (or a helper it called) raised, until the
+    /// VM takes it.
+    #[cfg(feature = "jit")]
+    pub(crate) jit_trap: Option<Trap>,
+    /// The machine stack runs switch to when the JIT is on.
+    #[cfg(feature = "jit")]
+    pub(crate) native_stack: Option<native_stack::NativeStack>,
+    /// The stack pointer must stay above this in compiled code (0 when not
+    /// on the VM's stack).
+    #[cfg(feature = "jit")]
+    pub(crate) native_limit: usize,
 }
 
 // SAFETY: a `Vm` owns everything its raw pointers point to (its heap
@@ -194,7 +217,10 @@ impl Vm {
     pub fn new(module: Module, host: &Host, config: Config) -> Result<Vm, LoadError> {
         pvm_bytecode::verify::verify(&module).map_err(LoadError::Verify)?;
         let natives = natives::link(&module, &host.funcs).map_err(LoadError::Link)?;
-        Ok(Vm::link(module, natives, host.caps.clone(), config))
+        let mut vm = Vm::link(module, natives, host.caps.clone(), config);
+        #[cfg(feature = "jit")]
+        vm.start_jit();
+        Ok(vm)
     }
 
     /// Decodes a `.pvmc` file's bytes, then as [`Vm::new`].
@@ -292,6 +318,7 @@ impl Vm {
                     .filter(|(_, t)| is_ref(**t))
                     .map(|(i, _)| i as u32)
                     .collect(),
+                returns: !matches!(m.types.get(f.ret as usize), Some(Type::Void)),
             });
         }
         // Interface tables (itables), as the JVM has them: a class lists
@@ -358,7 +385,7 @@ impl Vm {
             funcs,
             heap,
             stack: stack::RegStack::new(),
-            frames: Vec::new(),
+            frames: frames::FrameStack::new(),
             handlers: Vec::new(),
             globals,
             global_refs,
@@ -371,7 +398,6 @@ impl Vm {
             itable_funcs,
             io: io::Io::new(caps),
             instructions: 0,
-            config,
             ticks: 0,
             fuel_left: u64::MAX,
             fuel_limited: false,
@@ -382,6 +408,16 @@ impl Vm {
             token: Arc::new(()),
             pending_trace: Vec::new(),
             data: None,
+            max_depth: config.max_depth,
+            #[cfg(feature = "jit")]
+            jit: None,
+            #[cfg(feature = "jit")]
+            jit_trap: None,
+            #[cfg(feature = "jit")]
+            native_stack: None,
+            #[cfg(feature = "jit")]
+            native_limit: 0,
+            config,
             module,
         }
     }
@@ -621,6 +657,10 @@ impl Vm {
             gc: self.heap.stats(),
             heap: self.heap.bytes,
             footprint: self.heap.footprint(),
+            #[cfg(feature = "jit")]
+            jit: self.jit_stats(),
+            #[cfg(not(feature = "jit"))]
+            jit: JitStats::default(),
         }
     }
 
@@ -796,6 +836,19 @@ pub struct Stats {
     pub heap: usize,
     /// Bytes the heap has taken from the system.
     pub footprint: usize,
+    /// What the JIT did.
+    pub jit: JitStats,
+}
+
+/// What the JIT did so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JitStats {
+    /// Functions compiled to machine code.
+    pub compiled: u64,
+    /// Time spent compiling them.
+    pub compile_time: std::time::Duration,
+    /// Bytes of machine code made.
+    pub code_bytes: u64,
 }
 
 /// A typed handle on a top-level pvm function, from [`Vm::func`].

@@ -25,7 +25,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 
 /// Slots per chunk.
 pub(crate) const CHUNK_SLOTS: usize = 1 << 17;
-const CHUNK_BYTES: usize = CHUNK_SLOTS * 8;
+pub(crate) const CHUNK_BYTES: usize = CHUNK_SLOTS * 8;
 
 /// The largest window (registers of one function) a chunk is sure to hold:
 /// the verifier allows no more registers than that.

@@ -237,6 +237,13 @@ pub(crate) struct Heap {
 /// Roots, given by the VM: calls the function with every root slot value.
 pub(crate) type Roots<'r> = dyn FnMut(&mut dyn FnMut(u64)) + 'r;
 
+/// Where [`Heap::marking`] lies in a heap (compiled code reads it to skip
+/// the write barrier when not marking).
+#[cfg(feature = "jit")]
+pub(crate) fn marking_offset() -> usize {
+    std::mem::offset_of!(Heap, marking)
+}
+
 impl Heap {
     pub(crate) fn new(max: usize, mode: GcMode, log: bool, layouts: Layouts) -> Heap {
         let threshold = MIN_THRESHOLD.min(max);

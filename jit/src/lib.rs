@@ -1,0 +1,311 @@
+//! # pvm-jit: verified bytecode to machine code, with Cranelift
+//!
+//! The interpreter runs a function until it is hot (called often, or
+//! looping long); then this crate translates the function's verified
+//! bytecode into Cranelift IR, which Cranelift compiles to machine code.
+//! The VM calls the code instead of interpreting, and the code calls back
+//! into the VM for everything that is not a few machine instructions
+//! (allocation, natives, map operations, error messages).
+//!
+//! ## The contract with the VM
+//!
+//! The VM and compiled code share everything that outlives an instruction:
+//! the register stack, the frame records, the handler stack, the heap.
+//! Compiled code for a function is
+//!
+//! ```text
+//! extern "C" fn(vm: *mut Vm, regs: *mut u64, entry: u32) -> u32
+//! ```
+//!
+//! `regs` is the function's register window, already pushed as the top
+//! frame record by the caller, with the arguments in place and the other
+//! registers zeroed, exactly as the interpreter does it. `entry` is
+//! [`ENTRY_NORMAL`] for a call, or the index of a loop header to continue a
+//! run the interpreter started there (on-stack replacement: the registers
+//! are all in memory). It returns 0 when the function returned (result in
+//! `regs[0]`, frame record popped) and 1 when it raised (the VM holds the
+//! error; the frame record stays, with its pc, for the stack trace and for
+//! whoever catches).
+//!
+//! Inside, registers holding `int`, `float` and `bool` live in Cranelift
+//! variables (machine registers). References always live in their memory
+//! slot: the collector does not move objects and finds every reference in
+//! the register windows, as for interpreted frames, so compiled code needs
+//! no stack maps. A run that must stop and resume (fuel, interrupts) writes
+//! its variables back to their slots and records its pc: the interpreter
+//! then continues it from there.
+//!
+//! [`Runtime`] tells the translator where the VM keeps what compiled code
+//! touches (field offsets, table addresses) and where its helper functions
+//! are; the VM builds it (`vm/src/jit_glue.rs`).
+
+mod translate;
+
+pub use translate::raise;
+
+use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use pvm_bytecode::Module as Bytecode;
+use std::time::Instant;
+
+/// The `entry` argument of an ordinary call.
+pub const ENTRY_NORMAL: u32 = u32::MAX;
+
+/// Statuses compiled code (and the helpers it calls) return.
+pub const STATUS_OK: i64 = 0;
+pub const STATUS_TRAP: i64 = 1;
+
+/// Offsets of the VM state compiled code reads and writes, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Offsets {
+    /// `i64`: fuel ticks left before the VM must be asked (see `Vm::refuel`).
+    pub ticks: i32,
+    /// The frame stack: `*mut Frame`, `usize`, `usize`.
+    pub frames_ptr: i32,
+    pub frames_len: i32,
+    pub frames_cap: i32,
+    /// `usize`: most frames allowed.
+    pub max_depth: i32,
+    /// `usize`: the native stack pointer must stay above this.
+    pub native_limit: i32,
+    /// `u8`/`bool`: the collector is marking (stores need the barrier).
+    pub marking: i32,
+    /// A frame record: size and fields.
+    pub frame_size: i32,
+    pub frame_base: i32,
+    pub frame_func: i32,
+    pub frame_pc: i32,
+    pub frame_dst: i32,
+    /// Offset of a map's live-entry count (`u32`).
+    pub map_live: i32,
+}
+
+/// Addresses of the VM's helper functions (`extern "C"`, first argument
+/// the VM). Their signatures are fixed by the translator; see
+/// `vm/src/jit_glue.rs` for what each does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Helpers {
+    pub refuel: usize,
+    pub window: usize,
+    pub frames_grow: usize,
+    pub raise: usize,
+    pub unwind: usize,
+    pub enter_dyn: usize,
+    pub iface: usize,
+    pub native: usize,
+    pub new_object: usize,
+    pub new_array: usize,
+    pub array_fill: usize,
+    pub push: usize,
+    pub pop: usize,
+    pub sort: usize,
+    pub new_map: usize,
+    pub map_get: usize,
+    pub map_set: usize,
+    pub map_has: usize,
+    pub map_remove: usize,
+    pub map_keys: usize,
+    pub new_cell: usize,
+    pub closure: usize,
+    pub concat: usize,
+    pub tostr: usize,
+    pub str_eq: usize,
+    pub str_cmp: usize,
+    pub throw: usize,
+    pub try_begin: usize,
+    pub try_end: usize,
+    pub leave: usize,
+    pub barrier: usize,
+    pub fmod: usize,
+    pub zero: usize,
+}
+
+/// What the translator needs to know of the VM it compiles for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Runtime {
+    pub off: Offsets,
+    pub helpers: Helpers,
+    /// Each function's entry point (compiled code, or the interpreter's
+    /// trampoline), indexed by function id; the table never moves.
+    pub code_table: usize,
+    /// Constant slot values (`int`/`float` bits, string pointers), never moving.
+    pub consts: usize,
+    /// Global slots, never moving.
+    pub globals: usize,
+    /// Each top-level function's value (a closure object), by function id.
+    pub static_closures: usize,
+    /// Bytes per register-stack chunk (a power of two; windows never cross one).
+    pub chunk_bytes: u64,
+}
+
+/// Why a function was compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Called often enough.
+    Calls,
+    /// A loop at this instruction ran often enough (on-stack replacement).
+    Loop(u32),
+    /// `--jit=always`.
+    Always,
+}
+
+/// What one compilation produced.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The function's entry point.
+    pub code: *const u8,
+    /// Bytecode instructions, Cranelift IR instructions, machine code bytes.
+    pub bytecode_len: usize,
+    pub ir_len: usize,
+    pub code_len: usize,
+    /// Time taken, in microseconds.
+    pub micros: u64,
+    /// Loop headers where the code can be entered mid-run.
+    pub osr_entries: Vec<u32>,
+}
+
+/// A Cranelift JIT for one VM: owns the executable memory, which is freed
+/// with it. Code pages are writable only until they are finished, then
+/// readable and executable, never both writable and executable.
+pub struct Jit {
+    module: Option<JITModule>,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    count: u32,
+}
+
+// SAFETY: the JIT module owns its code memory and nothing in it is tied to
+// a thread; the VM that holds a `Jit` moves it with all its other state.
+unsafe impl Send for Jit {}
+
+/// The signature of compiled functions.
+pub(crate) fn function_signature(module: &JITModule) -> Signature {
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(types::I64)); // vm
+    sig.params.push(AbiParam::new(types::I64)); // regs
+    sig.params.push(AbiParam::new(types::I32)); // entry
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+impl Jit {
+    /// A JIT for the host machine.
+    pub fn new() -> Result<Jit, String> {
+        let mut flags = settings::builder();
+        for (k, v) in [("use_colocated_libcalls", "false"), ("is_pic", "false"), ("opt_level", "speed")] {
+            flags.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let isa = cranelift_native::builder()
+            .map_err(|e| format!("this machine is not supported by the JIT: {e}"))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let ctx = module.make_context();
+        Ok(Jit {
+            module: Some(module),
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            count: 0,
+        })
+    }
+
+    fn module(&mut self) -> &mut JITModule {
+        self.module.as_mut().expect("the module lives as long as the JIT")
+    }
+
+    /// Compiles function `f` of a verified module. The module must be the
+    /// one the VM runs (its code was verified: the translation relies on
+    /// every index and type the verifier checked).
+    pub fn compile(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<Compiled, String> {
+        let started = Instant::now();
+        let sig = function_signature(self.module());
+        let name = format!("pvm_{}_{}", f, self.count);
+        self.count += 1;
+        let id = self
+            .module()
+            .declare_function(&name, Linkage::Local, &sig)
+            .map_err(|e| e.to_string())?;
+        self.ctx.clear();
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let osr_entries = translate::translate(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            self.module.as_ref().expect("live").target_config(),
+            m,
+            rt,
+            f,
+        )?;
+        let ir_len = self.ctx.func.dfg.num_insts();
+        let module = self.module.as_mut().expect("the module lives as long as the JIT");
+        module
+            .define_function(id, &mut self.ctx)
+            .map_err(|e| format!("Cranelift could not compile `{}`: {e:?}", m.functions[f as usize].name))?;
+        let code_len = self.ctx.compiled_code().map(|c| c.code_info().total_size as usize).unwrap_or(0);
+        module.finalize_definitions().map_err(|e| e.to_string())?;
+        let code = module.get_finalized_function(id);
+        Ok(Compiled {
+            code,
+            bytecode_len: m.functions[f as usize].code.len(),
+            ir_len,
+            code_len,
+            micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            osr_entries,
+        })
+    }
+
+    /// The Cranelift IR of function `f`, as text (`pvm dis --clif`).
+    pub fn clif(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
+        let sig = function_signature(self.module());
+        self.ctx.clear();
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
+        translate::translate(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            self.module.as_ref().expect("live").target_config(),
+            m,
+            rt,
+            f,
+        )?;
+        Ok(self.ctx.func.display().to_string())
+    }
+
+    /// The machine code of function `f`, as assembly text (`pvm dis --asm`).
+    pub fn asm(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
+        let sig = function_signature(self.module());
+        self.ctx.clear();
+        self.ctx.set_disasm(true);
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
+        translate::translate(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            self.module.as_ref().expect("live").target_config(),
+            m,
+            rt,
+            f,
+        )?;
+        let module = self.module.as_ref().expect("the module lives as long as the JIT");
+        let mut ctrl = cranelift_codegen::control::ControlPlane::default();
+        let r = self.ctx.compile(module.isa(), &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
+        let text = r.vcode.clone().unwrap_or_default();
+        self.ctx.set_disasm(false);
+        Ok(text)
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the VM that owns this JIT is being dropped: no code
+            // compiled by it can run any more, and nothing keeps a pointer
+            // to it (the VM's code table goes with the VM).
+            unsafe { m.free_memory() };
+        }
+    }
+}
