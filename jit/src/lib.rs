@@ -39,6 +39,7 @@
 //! touches (field offsets, table addresses) and where its helper functions
 //! are; the VM builds it (`vm/src/jit_glue.rs`).
 
+mod liveness;
 mod translate;
 
 pub use translate::raise;
@@ -57,19 +58,22 @@ pub const ENTRY_NORMAL: u32 = u32::MAX;
 
 /// Statuses compiled code (and the helpers it calls) return.
 pub const STATUS_OK: i64 = 0;
+/// An error: the VM holds it; a handler may catch it.
 pub const STATUS_TRAP: i64 = 1;
+/// The run stopped (fuel, interrupt): the VM holds the reason; frames
+/// wrote their registers back and resume in the interpreter.
+pub const STATUS_SUSPENDED: i64 = 2;
 
 /// Offsets of the VM state compiled code reads and writes, in bytes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Offsets {
     /// `i64`: fuel ticks left before the VM must be asked (see `Vm::refuel`).
     pub ticks: i32,
-    /// The frame stack: `*mut Frame`, `usize`, `usize`.
+    /// The frame stack: `*mut Frame`, `usize` records, `usize` room (the
+    /// capacity, at most the depth limit).
     pub frames_ptr: i32,
     pub frames_len: i32,
-    pub frames_cap: i32,
-    /// `usize`: most frames allowed.
-    pub max_depth: i32,
+    pub frames_limit: i32,
     /// `usize`: the native stack pointer must stay above this.
     pub native_limit: i32,
     /// `u8`/`bool`: the collector is marking (stores need the barrier).
@@ -94,7 +98,6 @@ pub struct Helpers {
     pub frames_grow: usize,
     pub raise: usize,
     pub unwind: usize,
-    pub enter_dyn: usize,
     pub iface: usize,
     pub native: usize,
     pub new_object: usize,
@@ -140,6 +143,12 @@ pub struct Runtime {
     pub static_closures: usize,
     /// Bytes per register-stack chunk (a power of two; windows never cross one).
     pub chunk_bytes: u64,
+    /// Per function, `registers | captures << 32` (`u64`), never moving.
+    pub fn_info: usize,
+    /// Interface dispatch, `u32` function ids by `class * iface_slots +
+    /// slot`, never moving; 0 when the VM has no such table (too big).
+    pub iface_table: usize,
+    pub iface_slots: u32,
 }
 
 /// Why a function was compiled.

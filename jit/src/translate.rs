@@ -21,7 +21,8 @@
 //!   unwind block writes every variable back to its register slot, so the
 //!   interpreter can continue the frame exactly where it stopped.
 
-use crate::{Runtime, ENTRY_NORMAL};
+use crate::liveness::{self, Live};
+use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F64, I32, I64};
 use cranelift_codegen::ir::{AbiParam, Block, Function, InstBuilder, MemFlagsData as MemFlags, SigRef, Signature, Type as IrType, Value};
@@ -117,11 +118,16 @@ struct T<'a, 'b> {
     regs: Value,
     depth: Value,
     unwind: Block,
+    /// Records the pc passed (the failing instruction + 1) in the frame
+    /// record, then unwinds: the edge every failing helper call takes.
+    fail: Block,
     /// Handler targets in this function (the unwind block's switch).
     handler_pcs: Vec<u32>,
     has_try: bool,
     sigs: HashMap<(Vec<IrType>, Option<IrType>), SigRef>,
     fn_sig: SigRef,
+    /// Scalars to write back where the run may stop.
+    live: Live,
     /// The instruction being translated.
     pc: u32,
     terminated: bool,
@@ -155,6 +161,9 @@ pub(crate) fn translate(
     let entry = b.create_block();
     let unwind = b.create_block();
     b.set_cold_block(unwind);
+    let fail = b.create_block();
+    b.set_cold_block(fail);
+    b.append_block_param(fail, I32);
     let fn_sig = {
         let mut s = Signature::new(CallConv::SystemV);
         s.params.push(AbiParam::new(I64));
@@ -177,6 +186,8 @@ pub(crate) fn translate(
         .collect();
     let has_try = !handler_pcs.is_empty();
     let zero = b.ins().iconst(I64, 0);
+    let scalar: Vec<bool> = kinds.iter().map(|k| *k != Kind::Ref).collect();
+    let live = liveness::analyse(m, f, &scalar, &lead);
     let mut t = T {
         b,
         m,
@@ -189,10 +200,12 @@ pub(crate) fn translate(
         regs,
         depth: zero,
         unwind,
+        fail,
         handler_pcs,
         has_try,
         sigs: HashMap::new(),
         fn_sig,
+        live,
         pc: 0,
         terminated: false,
     };
@@ -332,11 +345,19 @@ impl T<'_, '_> {
         self.b.ins().store(trusted(), v, fp, self.rt.off.frame_pc);
     }
 
-    /// Goes to the unwind block when `status` (I64 or I32) is not 0.
+    /// Fails (see [`T::fail`]) when `status` (I64 or I32) is not 0. The pc
+    /// is recorded only then: nothing reads it while the instruction runs.
     fn check(&mut self, status: Value) {
         let cont = self.b.create_block();
-        self.b.ins().brif(status, self.unwind, &[], cont, &[]);
+        let pc = self.b.ins().iconst(I32, i64::from(self.pc + 1));
+        self.b.ins().brif(status, self.fail, &[pc.into()], cont, &[]);
         self.b.switch_to_block(cont);
+    }
+
+    /// Fails unconditionally (after a helper stored the error).
+    fn fail_now(&mut self) {
+        let pc = self.b.ins().iconst(I32, i64::from(self.pc + 1));
+        self.b.ins().jump(self.fail, &[pc.into()]);
     }
 
     /// Raises error `kind` when `cond` holds (a cold path).
@@ -346,11 +367,10 @@ impl T<'_, '_> {
         self.b.set_cold_block(cold);
         self.b.ins().brif(cond, cold, &[], cont, &[]);
         self.b.switch_to_block(cold);
-        self.set_pc(self.pc + 1);
         let k = self.iconst(kind);
         let vm = self.vm;
         self.helper(self.rt.helpers.raise, &[vm, k, a, b]);
-        self.b.ins().jump(self.unwind, &[]);
+        self.fail_now();
         self.b.switch_to_block(cont);
     }
 
@@ -375,10 +395,45 @@ impl T<'_, '_> {
         self.b.set_cold_block(slow);
         self.b.ins().brif(low, slow, &[], cont, &[]);
         self.b.switch_to_block(slow);
-        self.set_pc(self.pc);
         let vm = self.vm;
         let s = self.helper(self.rt.helpers.refuel, &[vm]);
-        self.b.ins().brif(s, self.unwind, &[], cont, &[]);
+        let stop = self.b.create_block();
+        self.b.set_cold_block(stop);
+        self.b.ins().brif(s, stop, &[], cont, &[]);
+        // Out of fuel or interrupted: the instruction runs again on resuming.
+        self.b.switch_to_block(stop);
+        self.suspend(self.pc);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Stops the run: writes back the registers the interpreter may read
+    /// when it continues this frame at `resume_pc`, records that pc, and
+    /// returns "suspended" (the VM holds the reason).
+    fn suspend(&mut self, resume_pc: u32) {
+        let regs: Vec<u16> = self.live.at(self.pc).to_vec();
+        for r in regs {
+            self.spill(r);
+        }
+        self.set_pc(resume_pc);
+        let two = self.b.ins().iconst(I32, STATUS_SUSPENDED);
+        self.b.ins().return_(&[two]);
+    }
+
+    /// After a call or a native: 0 goes on, 1 (an error) fails, 2 (the run
+    /// stopped inside) suspends this frame too, to continue at `resume_pc`.
+    fn check_stop(&mut self, status: Value, resume_pc: u32) {
+        let bad = self.b.create_block();
+        let stop = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.set_cold_block(stop);
+        self.b.ins().brif(status, bad, &[], cont, &[]);
+        self.b.switch_to_block(bad);
+        let is_stop = self.b.ins().icmp_imm_s(IntCC::Equal, status, STATUS_SUSPENDED);
+        let pc1 = self.b.ins().iconst(I32, i64::from(self.pc + 1));
+        self.b.ins().brif(is_stop, stop, &[], self.fail, &[pc1.into()]);
+        self.b.switch_to_block(stop);
+        self.suspend(resume_pc);
         self.b.switch_to_block(cont);
     }
 
@@ -509,12 +564,17 @@ impl T<'_, '_> {
     /// handler), or the run is suspended (write the variables back), or
     /// the error goes to the caller.
     fn unwind_block(&mut self) {
+        self.b.switch_to_block(self.fail);
+        let pc = self.b.block_params(self.fail)[0];
+        let fp = self.frame_addr();
+        self.b.ins().store(trusted(), pc, fp, self.rt.off.frame_pc);
+        self.b.ins().jump(self.unwind, &[]);
+
         self.b.switch_to_block(self.unwind);
         let vm = self.vm;
         let depth = self.depth;
         let r = self.helper(self.rt.helpers.unwind, &[vm, depth]);
         let propagate = self.b.create_block();
-        let suspend = self.b.create_block();
         let mut sw = Switch::new();
         let mut pcs = self.handler_pcs.clone();
         pcs.sort_unstable();
@@ -522,20 +582,8 @@ impl T<'_, '_> {
         for pc in pcs {
             sw.set_entry(u128::from(pc), self.block_at(pc));
         }
-        // -2: suspended. Switch entries are unsigned: compare first.
-        let is_suspend = self.b.ins().icmp_imm_s(IntCC::Equal, r, -2);
-        let dispatch = self.b.create_block();
-        self.b.ins().brif(is_suspend, suspend, &[], dispatch, &[]);
-        self.b.switch_to_block(dispatch);
+        // -1 (no handler here) matches no entry.
         sw.emit(&mut self.b, r, propagate);
-
-        self.b.switch_to_block(suspend);
-        for reg in 0..self.kinds.len() {
-            self.spill(reg as u16);
-        }
-        let one = self.b.ins().iconst(I32, 1);
-        self.b.ins().return_(&[one]);
-
         self.b.switch_to_block(propagate);
         let one = self.b.ins().iconst(I32, 1);
         self.b.ins().return_(&[one]);
@@ -557,14 +605,14 @@ impl T<'_, '_> {
 
     // ------------------------------------------------------------ calls
 
-    /// Calls function `callee` (its window and frame already pushed at
-    /// `nb`), then takes its result into `dst`.
+    /// Calls the code at `callee_code` for the frame just pushed with
+    /// window `nb`, then takes its result into `dst`.
     fn finish_call(&mut self, callee_code: Value, nb: Value, dst: u16, ret: TypeId) {
         let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
         let vm = self.vm;
         let call = self.b.ins().call_indirect(self.fn_sig, callee_code, &[vm, nb, entry]);
         let status = self.b.inst_results(call)[0];
-        self.check(status);
+        self.check_stop(status, self.pc + 1);
         if !matches!(self.m.types.get(ret as usize), Some(Type::Void)) {
             let v = self.load_typed(ret, nb, 0);
             let v = self.coerce(v, dst);
@@ -586,33 +634,25 @@ impl T<'_, '_> {
         }
     }
 
+    /// The entry of function `callee` (an I64), from the code table.
     fn code_of(&mut self, callee: Value) -> Value {
         let table = self.iconst(self.rt.code_table as i64);
-        let off = self.b.ins().imul_imm_s(callee, 8);
+        let off = self.b.ins().ishl_imm_s(callee, 3);
         let at = self.b.ins().iadd(table, off);
         self.b.ins().load(I64, trusted(), at, 0)
     }
 
-    /// A call of a function known here: window, frame record and zeroing
-    /// inline, as the interpreter's `enter!`.
-    fn static_call(&mut self, dst: u16, callee: u16, args: u16) {
-        let g = &self.m.functions[callee as usize];
-        let (cn, np, ret) = (g.regs.len() as i64, g.params as usize, g.ret);
+    /// The window for a callee of `n` registers (an I64): right after ours
+    /// when it fits in this chunk of the register stack, else one the VM
+    /// finds (the next chunk; failing at the memory limit).
+    fn callee_window(&mut self, n: Value) -> Value {
         let my_n = self.f.regs.len() as i64;
-        let o = self.rt.off;
-        self.checkpoint();
-        // Depth.
-        let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
-        let max = self.b.ins().load(I64, trusted(), self.vm, o.max_depth);
-        let deep = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, len, max);
-        let z = self.iconst(0);
-        self.raise_if(deep, raise::STACK_OVERFLOW, z, z);
-        // The window: after ours in this chunk, or (rarely) the next chunk.
         let nb_fast = self.b.ins().iadd_imm_s(self.regs, my_n * 8);
         let chunk = self.rt.chunk_bytes as i64;
         let start = self.b.ins().band_imm_s(self.regs, !(chunk - 1));
         let end = self.b.ins().iadd_imm_s(start, chunk);
-        let need = self.b.ins().iadd_imm_s(nb_fast, cn * 8);
+        let bytes = self.b.ins().ishl_imm_s(n, 3);
+        let need = self.b.ins().iadd(nb_fast, bytes);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, end);
         let slow = self.b.create_block();
         let merge = self.b.create_block();
@@ -620,37 +660,41 @@ impl T<'_, '_> {
         self.b.set_cold_block(slow);
         self.b.ins().brif(over, slow, &[], merge, &[nb_fast.into()]);
         self.b.switch_to_block(slow);
-        self.set_pc(self.pc + 1);
         let vm = self.vm;
         let my_n_v = self.iconst(my_n);
-        let cn_v = self.iconst(cn);
         let regs = self.regs;
-        let w = self.helper(self.rt.helpers.window, &[vm, regs, my_n_v, cn_v]);
+        let w = self.helper(self.rt.helpers.window, &[vm, regs, my_n_v, n]);
         let failed = self.b.ins().icmp_imm_s(IntCC::Equal, w, 0);
-        let ok = self.b.create_block();
-        self.b.ins().brif(failed, self.unwind, &[], ok, &[]);
-        self.b.switch_to_block(ok);
+        self.check(failed);
         self.b.ins().jump(merge, &[w.into()]);
         self.b.switch_to_block(merge);
-        // The caller's record: where it continues; then the callee's record.
-        self.set_pc(self.pc + 1);
+        nb
+    }
+
+    /// Pushes the frame record of a call of `callee` (an I64) with window
+    /// `nb`, as the interpreter does. The frame array has room up to its
+    /// limit (its capacity, at most the depth limit); past it a helper
+    /// grows it or raises `stack overflow`.
+    fn push_frame(&mut self, nb: Value, callee: Value, dst: u16) {
+        let o = self.rt.off;
         let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
-        let cap = self.b.ins().load(I64, trusted(), self.vm, o.frames_cap);
-        let full = self.b.ins().icmp(IntCC::Equal, len, cap);
+        let limit = self.b.ins().load(I64, trusted(), self.vm, o.frames_limit);
+        let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, len, limit);
         let grow = self.b.create_block();
         let pushed = self.b.create_block();
         self.b.set_cold_block(grow);
         self.b.ins().brif(full, grow, &[], pushed, &[]);
         self.b.switch_to_block(grow);
         let vm = self.vm;
-        self.helper_void(self.rt.helpers.frames_grow, &[vm]);
+        let s = self.helper(self.rt.helpers.frames_grow, &[vm]);
+        self.check(s);
         self.b.ins().jump(pushed, &[]);
         self.b.switch_to_block(pushed);
         let ptr = self.b.ins().load(I64, trusted(), self.vm, o.frames_ptr);
         let off = self.b.ins().imul_imm_s(len, i64::from(o.frame_size));
         let rec = self.b.ins().iadd(ptr, off);
         self.b.ins().store(trusted(), nb, rec, o.frame_base);
-        let func_v = self.b.ins().iconst(I32, i64::from(callee));
+        let func_v = self.b.ins().ireduce(I32, callee);
         self.b.ins().store(trusted(), func_v, rec, o.frame_func);
         let zero32 = self.b.ins().iconst(I32, 0);
         self.b.ins().store(trusted(), zero32, rec, o.frame_pc);
@@ -658,45 +702,102 @@ impl T<'_, '_> {
         self.b.ins().store(trusted(), dst_v, rec, o.frame_dst);
         let len1 = self.b.ins().iadd_imm_s(len, 1);
         self.b.ins().store(trusted(), len1, self.vm, o.frames_len);
-        // Arguments, then zeroes.
+    }
+
+    /// Stores the arguments `args..args + np` in the callee's window.
+    fn store_args(&mut self, nb: Value, args: u16, np: usize) {
         for k in 0..np {
             let v = self.get(args + k as u16);
             self.b.ins().store(trusted(), v, nb, (k * 8) as i32);
         }
-        let rest = cn as usize - np;
-        if rest <= 32 {
+    }
+
+    /// A call of a function known here. Only the callee's reference
+    /// registers are zeroed (the collector reads them); its scalars are set
+    /// by its own code (the interpreter's trampoline zeroes them).
+    fn static_call(&mut self, dst: u16, callee: u16, args: u16) {
+        let g = &self.m.functions[callee as usize];
+        let (np, ret) = (g.params as usize, g.ret);
+        let refs: Vec<usize> = (np..g.regs.len()).filter(|&r| kind_of(self.m, g.regs[r]) == Kind::Ref).collect();
+        self.checkpoint();
+        let n = self.iconst(g.regs.len() as i64);
+        let nb = self.callee_window(n);
+        let callee_v = self.iconst(i64::from(callee));
+        self.push_frame(nb, callee_v, dst);
+        self.store_args(nb, args, np);
+        if refs.len() <= 32 {
             let z = self.iconst(0);
-            for k in np..cn as usize {
-                self.b.ins().store(trusted(), z, nb, (k * 8) as i32);
+            for r in refs {
+                self.b.ins().store(trusted(), z, nb, (r * 8) as i32);
             }
         } else {
             let at = self.b.ins().iadd_imm_s(nb, (np * 8) as i64);
-            let n = self.iconst(rest as i64);
+            let n = self.iconst((g.regs.len() - np) as i64);
             self.helper_void(self.rt.helpers.zero, &[at, n]);
         }
-        let callee_v = self.iconst(i64::from(callee));
         let code = self.code_of(callee_v);
         self.finish_call(code, nb, dst, ret);
     }
 
-    /// A call whose callee is known only at run time (interface, closure):
-    /// the VM pushes the frame and zeroes the window (and copies a
-    /// closure's captures); the arguments are stored here.
-    fn dynamic_call(&mut self, dst: u16, callee: Value, args: u16, np: usize, clo: Value, ret: TypeId) {
+    /// A call whose callee is known only at run time (an interface method,
+    /// a closure): its register and capture counts come from the function
+    /// table; a closure's captures are copied after the arguments, and the
+    /// rest of the window is zeroed.
+    fn dynamic_call(&mut self, dst: u16, callee: Value, args: u16, np: usize, clo: Option<Value>, ret: TypeId) {
         self.checkpoint();
-        self.set_pc(self.pc + 1);
-        let vm = self.vm;
-        let regs = self.regs;
-        let my_n = self.iconst(self.f.regs.len() as i64);
-        let dst_v = self.iconst(i64::from(dst));
-        let np_v = self.iconst(np as i64);
-        let nb = self.helper(self.rt.helpers.enter_dyn, &[vm, regs, my_n, callee, dst_v, np_v, clo]);
-        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, nb, 0);
-        self.check(failed);
-        for k in 0..np {
-            let v = self.get(args + k as u16);
-            self.b.ins().store(trusted(), v, nb, (k * 8) as i32);
-        }
+        let info_at = {
+            let table = self.iconst(self.rt.fn_info as i64);
+            let off = self.b.ins().ishl_imm_s(callee, 3);
+            self.b.ins().iadd(table, off)
+        };
+        let info = self.b.ins().load(I64, trusted(), info_at, 0);
+        let n = self.b.ins().band_imm_s(info, 0xffff_ffff);
+        let nc = self.b.ins().ushr_imm_s(info, 32);
+        let nb = self.callee_window(n);
+        self.push_frame(nb, callee, dst);
+        self.store_args(nb, args, np);
+        // Captures: nb[np + k] = clo.caps[k] for k < nc.
+        let first_free = match clo {
+            Some(c) => {
+                let head = self.b.create_block();
+                let body = self.b.create_block();
+                let done = self.b.create_block();
+                let k = self.b.append_block_param(head, I64);
+                let z = self.iconst(0);
+                self.b.ins().jump(head, &[z.into()]);
+                self.b.switch_to_block(head);
+                let more = self.b.ins().icmp(IntCC::UnsignedLessThan, k, nc);
+                self.b.ins().brif(more, body, &[], done, &[]);
+                self.b.switch_to_block(body);
+                let k8 = self.b.ins().ishl_imm_s(k, 3);
+                let from = self.b.ins().iadd(c, k8);
+                let v = self.b.ins().load(I64, trusted(), from, L::CLOSURE_CAPS as i32);
+                let to = self.b.ins().iadd(nb, k8);
+                self.b.ins().store(trusted(), v, to, (np * 8) as i32);
+                let k1 = self.b.ins().iadd_imm_s(k, 1);
+                self.b.ins().jump(head, &[k1.into()]);
+                self.b.switch_to_block(done);
+                self.b.ins().iadd_imm_s(nc, np as i64)
+            }
+            None => self.iconst(np as i64),
+        };
+        // Zeroes: nb[k] = 0 for first_free <= k < n.
+        let head = self.b.create_block();
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        let k = self.b.append_block_param(head, I64);
+        self.b.ins().jump(head, &[first_free.into()]);
+        self.b.switch_to_block(head);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, k, n);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let k8 = self.b.ins().ishl_imm_s(k, 3);
+        let to = self.b.ins().iadd(nb, k8);
+        let z = self.iconst(0);
+        self.b.ins().store(trusted(), z, to, 0);
+        let k1 = self.b.ins().iadd_imm_s(k, 1);
+        self.b.ins().jump(head, &[k1.into()]);
+        self.b.switch_to_block(done);
         let code = self.code_of(callee);
         self.finish_call(code, nb, dst, ret);
     }
@@ -875,7 +976,6 @@ impl T<'_, '_> {
             Instr::NeB { dst, a, b } | Instr::NeRef { dst, a, b } => icmp!(dst, a, b, IntCC::NotEqual),
             Instr::Concat { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
-                self.set_pc(pc + 1);
                 let out = self.out(dst);
                 let s = self.helper(h.concat, &[vm, x, y, out]);
                 self.check(s);
@@ -892,7 +992,6 @@ impl T<'_, '_> {
             }
             Instr::LtS { dst, a, b } | Instr::LeS { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
-                self.set_pc(pc + 1);
                 // 0 less, 1 equal, 2 greater, 3 an error (a nil string).
                 let c = self.helper(h.str_cmp, &[vm, x, y]);
                 let bad = self.b.ins().icmp_imm_s(IntCC::Equal, c, 3);
@@ -952,7 +1051,6 @@ impl T<'_, '_> {
             }
             Instr::ToStr { dst, src, ty } => {
                 let v = self.get_bits(src);
-                self.set_pc(pc + 1);
                 let t = self.iconst(i64::from(ty));
                 let out = self.out(dst);
                 let s = self.helper(h.tostr, &[vm, v, t, out]);
@@ -1010,13 +1108,11 @@ impl T<'_, '_> {
                 let recv = self.get(args);
                 self.nil_check(recv);
                 let class = self.b.ins().uload32(trusted(), recv, L::HEADER_AUX as i32);
-                let slot_v = self.iconst(i64::from(slot));
-                let callee = self.helper(h.iface, &[vm, class, slot_v]);
+                let callee = self.iface_target(class, slot);
                 // The verifier proved the method exists; the slot's type gives
                 // the parameter count (with `self`) and the result.
                 let (np, ret) = iface_method(self.m, slot).ok_or("bad interface slot")?;
-                let z = self.iconst(0);
-                self.dynamic_call(dst, callee, args, np + 1, z, ret);
+                self.dynamic_call(dst, callee, args, np + 1, None, ret);
             }
             Instr::CallClosure { dst, clo, args } => {
                 let c = self.get(clo);
@@ -1026,7 +1122,7 @@ impl T<'_, '_> {
                     return Err("a closure register without a function type".into());
                 };
                 let (np, ret) = (ps.len(), *ret);
-                self.dynamic_call(dst, callee, args, np, c, ret);
+                self.dynamic_call(dst, callee, args, np, Some(c), ret);
             }
             Instr::CallNative { dst, native, args } => {
                 let imp = &self.m.natives[native as usize];
@@ -1037,12 +1133,12 @@ impl T<'_, '_> {
                 for k in 0..np {
                     self.spill(args + k as u16);
                 }
-                self.set_pc(pc + 1);
                 let idx = self.iconst(i64::from(native));
                 let a = self.slot_addr(args);
                 let out = if returns { self.out(dst) } else { self.iconst(0) };
                 let s = self.helper(h.native, &[vm, idx, a, out]);
-                self.check(s);
+                // Stopped inside a callback: the call runs again, whole.
+                self.check_stop(s, pc);
                 if returns {
                     self.reload(dst);
                 }
@@ -1055,13 +1151,11 @@ impl T<'_, '_> {
             Instr::RetVoid {} => self.leave(),
             Instr::Throw { src } => {
                 let s = self.get(src);
-                self.set_pc(pc + 1);
                 self.helper(h.throw, &[vm, s]);
-                self.b.ins().jump(self.unwind, &[]);
+                self.fail_now();
                 self.terminated = true;
             }
             Instr::TryBegin { handler, reg } => {
-                self.set_pc(pc + 1);
                 let depth = self.depth;
                 let t = self.iconst(i64::from(handler));
                 let r = self.iconst(i64::from(reg));
@@ -1078,7 +1172,6 @@ impl T<'_, '_> {
                 for k in 0..n {
                     self.spill(args + k as u16);
                 }
-                self.set_pc(pc + 1);
                 let c = self.iconst(i64::from(class));
                 let a = self.slot_addr(args);
                 let out = self.out(dst);
@@ -1107,7 +1200,6 @@ impl T<'_, '_> {
                 for k in 0..n {
                     self.spill(args + k);
                 }
-                self.set_pc(pc + 1);
                 let t = self.iconst(i64::from(ty));
                 let a = self.slot_addr(args);
                 let n = self.iconst(i64::from(n));
@@ -1118,7 +1210,6 @@ impl T<'_, '_> {
             Instr::ArrayFill { dst, ty, n, x } => {
                 let nv = self.get(n);
                 let xv = self.get_bits(x);
-                self.set_pc(pc + 1);
                 let t = self.iconst(i64::from(ty));
                 let out = self.out(dst);
                 let s = self.helper(h.array_fill, &[vm, t, nv, xv, out]);
@@ -1173,13 +1264,11 @@ impl T<'_, '_> {
             Instr::Push { arr, src } => {
                 let a = self.get(arr);
                 let v = self.get_bits(src);
-                self.set_pc(pc + 1);
                 let s = self.helper(h.push, &[vm, a, v]);
                 self.check(s);
             }
             Instr::Pop { dst, arr } => {
                 let a = self.get(arr);
-                self.set_pc(pc + 1);
                 let out = self.out(dst);
                 let s = self.helper(h.pop, &[vm, a, out]);
                 self.check(s);
@@ -1187,12 +1276,10 @@ impl T<'_, '_> {
             }
             Instr::Sort { arr } => {
                 let a = self.get(arr);
-                self.set_pc(pc + 1);
                 let s = self.helper(h.sort, &[vm, a]);
                 self.check(s);
             }
             Instr::NewMap { dst, ty } => {
-                self.set_pc(pc + 1);
                 let t = self.iconst(i64::from(ty));
                 let out = self.out(dst);
                 let s = self.helper(h.new_map, &[vm, t, out]);
@@ -1201,7 +1288,6 @@ impl T<'_, '_> {
             Instr::MapGet { dst, map, key } => {
                 let m = self.get(map);
                 let k = self.get_bits(key);
-                self.set_pc(pc + 1);
                 let out = self.out(dst);
                 let s = self.helper(h.map_get, &[vm, m, k, out]);
                 self.check(s);
@@ -1211,14 +1297,12 @@ impl T<'_, '_> {
                 let m = self.get(map);
                 let k = self.get_bits(key);
                 let v = self.get_bits(src);
-                self.set_pc(pc + 1);
                 let s = self.helper(h.map_set, &[vm, m, k, v]);
                 self.check(s);
             }
             Instr::MapHas { dst, map, key } => {
                 let m = self.get(map);
                 let k = self.get_bits(key);
-                self.set_pc(pc + 1);
                 let out = self.out(dst);
                 let s = self.helper(h.map_has, &[vm, m, k, out]);
                 self.check(s);
@@ -1227,13 +1311,11 @@ impl T<'_, '_> {
             Instr::MapRemove { map, key } => {
                 let m = self.get(map);
                 let k = self.get_bits(key);
-                self.set_pc(pc + 1);
                 let s = self.helper(h.map_remove, &[vm, m, k]);
                 self.check(s);
             }
             Instr::MapKeys { dst, map, ty } => {
                 let m = self.get(map);
-                self.set_pc(pc + 1);
                 let t = self.iconst(i64::from(ty));
                 let out = self.out(dst);
                 let s = self.helper(h.map_keys, &[vm, m, t, out]);
@@ -1245,7 +1327,6 @@ impl T<'_, '_> {
                     Some(Type::Cell(t)) => kind_of(self.m, *t) == Kind::Ref,
                     _ => false,
                 };
-                self.set_pc(pc + 1);
                 let r = self.iconst(i64::from(holds_ref));
                 let out = self.out(dst);
                 let s = self.helper(h.new_cell, &[vm, r, v, out]);
@@ -1272,7 +1353,6 @@ impl T<'_, '_> {
                 for k in 0..n {
                     self.spill(caps + k);
                 }
-                self.set_pc(pc + 1);
                 let fv = self.iconst(i64::from(func));
                 let a = self.slot_addr(caps);
                 let nv = self.iconst(i64::from(n));
@@ -1282,6 +1362,23 @@ impl T<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The function implementing interface slot `slot` for class `class`
+    /// (an I64): one load from the VM's class-by-slot table when it has
+    /// one, else a helper's lookup. The verifier proved the class
+    /// implements the slot's interface.
+    fn iface_target(&mut self, class: Value, slot: u16) -> Value {
+        if self.rt.iface_table != 0 {
+            let row = self.b.ins().imul_imm_s(class, i64::from(self.rt.iface_slots) * 4);
+            let table = self.iconst(self.rt.iface_table as i64 + i64::from(slot) * 4);
+            let at = self.b.ins().iadd(table, row);
+            self.b.ins().uload32(trusted(), at, 0)
+        } else {
+            let vm = self.vm;
+            let slot_v = self.iconst(i64::from(slot));
+            self.helper(self.rt.helpers.iface, &[vm, class, slot_v])
+        }
     }
 
     /// The data pointer of array register `arr` and index register `idx`,
@@ -1325,7 +1422,7 @@ impl T<'_, '_> {
 }
 
 /// The parameter count (without `self`) and result of an interface method slot.
-fn iface_method(m: &Module, slot: u16) -> Option<(usize, TypeId)> {
+pub(crate) fn iface_method(m: &Module, slot: u16) -> Option<(usize, TypeId)> {
     for i in &m.interfaces {
         let k = (slot as usize).checked_sub(i.first_slot as usize)?;
         if let Some((_, t)) = i.methods.get(k) {

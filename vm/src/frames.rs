@@ -33,12 +33,16 @@ pub struct Handler {
     pub reg: u16,
 }
 
-/// A growable array of frames with a known layout: `ptr`, `len`, `cap`.
+/// A growable array of frames with a known layout: `ptr`, `len`, `cap`,
+/// and `limit`, the room compiled code may fill without asking: the
+/// capacity, but never more than `max` frames (the depth limit).
 #[repr(C)]
 pub struct FrameStack {
     pub ptr: *mut Frame,
     pub len: usize,
     pub cap: usize,
+    pub limit: usize,
+    pub max: usize,
 }
 
 fn layout(cap: usize) -> Layout {
@@ -46,11 +50,15 @@ fn layout(cap: usize) -> Layout {
 }
 
 impl FrameStack {
-    pub fn new() -> FrameStack {
+    /// An empty stack for at most `max` frames (more is refused by
+    /// compiled code; the interpreter checks the same limit itself).
+    pub fn new(max: usize) -> FrameStack {
         let mut s = FrameStack {
             ptr: std::ptr::null_mut(),
             len: 0,
             cap: 0,
+            limit: 0,
+            max,
         };
         s.grow();
         s
@@ -74,6 +82,7 @@ impl FrameStack {
         }
         self.ptr = p;
         self.cap = cap;
+        self.limit = cap.min(self.max);
     }
 
     #[inline]
@@ -154,7 +163,7 @@ mod tests {
 
     #[test]
     fn pushes_grow_and_pops_return_in_order() {
-        let mut s = FrameStack::new();
+        let mut s = FrameStack::new(500);
         for i in 0..1000u32 {
             s.push(Frame {
                 base: std::ptr::null_mut(),
@@ -164,6 +173,9 @@ mod tests {
             });
         }
         assert_eq!(s.len(), 1000);
+        // Compiled code's room stops at the depth limit.
+        assert!(s.cap >= 1000);
+        assert_eq!(s.limit, 500);
         assert_eq!(s.last().map(|f| f.func), Some(999));
         s.truncate(10);
         assert_eq!(s.last().map(|f| f.func), Some(9));

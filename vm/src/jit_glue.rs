@@ -19,10 +19,10 @@
 use crate::config::JitMode;
 use crate::error::Trap;
 use crate::frames::{Frame, FrameStack, Handler};
-use crate::heap::{self, ArrayObj, ClosureObj, MapObj, StrObj};
+use crate::heap::{self, ArrayObj, MapObj, StrObj};
 use crate::native_stack::{stack_pointer, NativeStack};
 use crate::{JitStats, Vm};
-use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL};
+use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL, STATUS_SUSPENDED, STATUS_TRAP};
 use std::any::Any;
 use std::mem::offset_of;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -47,8 +47,12 @@ pub(crate) struct JitState {
     jit: pvm_jit::Jit,
     pub(crate) rt: Runtime,
     /// Each function's entry: compiled code or [`interp_entry`]. Never moves
-    /// (compiled code holds its address).
+    /// (compiled code holds its address), nor do the next two tables.
     code: Box<[usize]>,
+    /// Each function's `registers | captures << 32`.
+    _fn_info: Box<[u64]>,
+    /// Interface dispatch by `class * slots + slot` (see [`iface_table`]).
+    _iface: Box<[u32]>,
     /// Calls and loop iterations seen per function, up to the threshold.
     counts: Box<[u32]>,
     tiers: Vec<Tier>,
@@ -66,6 +70,8 @@ impl JitState {
     fn new(vm: &Vm) -> Result<JitState, String> {
         let n = vm.module.functions.len();
         let code = vec![interp_entry as Entry as *const () as usize; n].into_boxed_slice();
+        let fn_info: Box<[u64]> = vm.funcs.iter().map(|f| f.nregs as u64 | (f.ncaps as u64) << 32).collect();
+        let (iface, iface_slots) = iface_table(vm);
         // The constant, global and function-value tables are built once when
         // the VM is linked and never resized, so their addresses hold.
         let rt = Runtime {
@@ -76,11 +82,16 @@ impl JitState {
             globals: vm.globals.as_ptr() as usize,
             static_closures: vm.static_closures.as_ptr() as usize,
             chunk_bytes: crate::stack::CHUNK_BYTES as u64,
+            fn_info: fn_info.as_ptr() as usize,
+            iface_table: if iface.is_empty() { 0 } else { iface.as_ptr() as usize },
+            iface_slots,
         };
         Ok(JitState {
             jit: pvm_jit::Jit::new()?,
             rt,
             code,
+            _fn_info: fn_info,
+            _iface: iface,
             counts: vec![0; n].into_boxed_slice(),
             tiers: (0..n).map(|_| Tier::Interpreted).collect(),
             threshold: vm.config.jit_threshold.max(1),
@@ -107,6 +118,41 @@ impl JitState {
     }
 }
 
+/// Entries of the class-by-slot dispatch table at most (4 MiB).
+const MAX_IFACE_TABLE: usize = 1 << 20;
+
+/// The interface dispatch table: for each class and each interface method
+/// slot, the function that implements it (`u32::MAX` where the class does
+/// not implement the slot's interface; the verifier proved such entries are
+/// never looked up). Empty when it would be larger than [`MAX_IFACE_TABLE`]
+/// (compiled code then asks a helper, as the interpreter does).
+fn iface_table(vm: &Vm) -> (Box<[u32]>, u32) {
+    let slots = vm
+        .module
+        .interfaces
+        .iter()
+        .map(|i| usize::from(i.first_slot) + i.methods.len())
+        .max()
+        .unwrap_or(0);
+    let classes = vm.itables.len();
+    let Some(size) = classes.checked_mul(slots).filter(|&n| n > 0 && n <= MAX_IFACE_TABLE) else {
+        return (Box::new([]), 0);
+    };
+    let Ok(slots32) = u32::try_from(slots) else {
+        return (Box::new([]), 0);
+    };
+    let mut t = vec![u32::MAX; size];
+    for (class, tables) in vm.itables.iter().enumerate() {
+        for it in tables.iter() {
+            for slot in it.first..it.end {
+                let f = vm.itable_funcs[(it.base + slot - it.first) as usize];
+                t[class * slots + slot as usize] = f;
+            }
+        }
+    }
+    (t.into_boxed_slice(), slots32)
+}
+
 /// Offsets of the VM state compiled code touches.
 fn offsets() -> Offsets {
     let frames = offset_of!(Vm, frames);
@@ -114,8 +160,7 @@ fn offsets() -> Offsets {
         ticks: offset_of!(Vm, ticks) as i32,
         frames_ptr: (frames + offset_of!(FrameStack, ptr)) as i32,
         frames_len: (frames + offset_of!(FrameStack, len)) as i32,
-        frames_cap: (frames + offset_of!(FrameStack, cap)) as i32,
-        max_depth: offset_of!(Vm, max_depth) as i32,
+        frames_limit: (frames + offset_of!(FrameStack, limit)) as i32,
         native_limit: offset_of!(Vm, native_limit) as i32,
         marking: (offset_of!(Vm, heap) + heap::marking_offset()) as i32,
         frame_size: std::mem::size_of::<Frame>() as i32,
@@ -140,7 +185,6 @@ fn helpers() -> Helpers {
         frames_grow,
         raise,
         unwind,
-        enter_dyn,
         iface,
         native,
         new_object,
@@ -424,10 +468,12 @@ fn vm<'a>(p: *mut Vm) -> &'a mut Vm {
     unsafe { &mut *p }
 }
 
-/// Stores a trap for compiled code to find after status 1.
+/// Stores a trap for compiled code to find; the status to return: 2 when
+/// it stops the run (out of fuel, interrupted), 1 for an error.
 fn fail(vm: &mut Vm, t: Trap) -> i64 {
+    let s = if t.suspends() { STATUS_SUSPENDED } else { STATUS_TRAP };
     vm.jit_trap = Some(t);
-    1
+    s
 }
 
 /// Runs a safepoint: the result of an allocation is already in its slot.
@@ -456,6 +502,14 @@ pub(crate) unsafe extern "C" fn interp_entry(p: *mut Vm, regs: *mut u64, entry: 
     let f = vm.frames.last().map_or(0, |fr| fr.func as usize);
     if vm.native_stack_low() {
         return fail(vm, Trap::Error("stack overflow".into())) as u32;
+    }
+    if entry == ENTRY_NORMAL {
+        // Compiled callers zero only reference registers; the interpreter
+        // starts from all zeroes.
+        let rt = &vm.funcs[f];
+        let from = rt.nparams + rt.ncaps;
+        // SAFETY: the window holds the callee's `nregs` registers.
+        unsafe { std::ptr::write_bytes(regs.add(from), 0, rt.nregs - from) };
     }
     if entry == ENTRY_NORMAL && vm.jit.as_mut().is_some_and(|st| st.hot(f)) {
         if let Some(code) = vm.jit_entry(f, Reason::Calls) {
@@ -510,8 +564,16 @@ unsafe extern "C" fn window(p: *mut Vm, base: *mut u64, caller_n: i64, n: i64) -
     }
 }
 
-unsafe extern "C" fn frames_grow(p: *mut Vm) {
-    vm(p).frames.grow();
+/// Makes room for one more frame record, or `stack overflow` at the depth limit.
+unsafe extern "C" fn frames_grow(p: *mut Vm) -> i64 {
+    let vm = vm(p);
+    if vm.frames.len >= vm.frames.max {
+        return fail(vm, Trap::Error("stack overflow".into()));
+    }
+    while vm.frames.len >= vm.frames.limit {
+        vm.frames.grow();
+    }
+    0
 }
 
 unsafe extern "C" fn raise(p: *mut Vm, kind: i64, a: i64, b: i64) -> i64 {
@@ -533,8 +595,7 @@ unsafe extern "C" fn raise(p: *mut Vm, kind: i64, a: i64, b: i64) -> i64 {
 
 /// After an error in compiled code at frame `depth`: a handler of that
 /// frame catches it (its message goes to the handler's register, frames
-/// above are dropped: returns the handler's pc), or -2 for a suspension
-/// (the caller writes its state back), or -1 to pass it on.
+/// above are dropped: returns the handler's pc), or -1 to pass it on.
 unsafe extern "C" fn unwind(p: *mut Vm, depth: i64) -> i64 {
     let vm = vm(p);
     let depth = depth as usize;
@@ -562,49 +623,8 @@ unsafe extern "C" fn unwind(p: *mut Vm, depth: i64) -> i64 {
             return i64::from(h.target);
         }
     }
-    let suspends = trap.suspends();
     vm.jit_trap = Some(trap);
-    if suspends {
-        -2
-    } else {
-        -1
-    }
-}
-
-/// Pushes the frame of a callee known only at run time (interface method,
-/// closure): window, depth check, record, zeroed registers from `np` on,
-/// and a closure's captures. Returns the window, or 0 (stack overflow).
-unsafe extern "C" fn enter_dyn(p: *mut Vm, base: *mut u64, caller_n: i64, callee: i64, dst: i64, np: i64, clo: i64) -> i64 {
-    let vm = vm(p);
-    let f = callee as usize;
-    let (n, nc) = (vm.funcs[f].nregs, vm.funcs[f].ncaps);
-    if vm.frames.len() >= vm.max_depth {
-        return fail(vm, Trap::Error("stack overflow".into())) - 1;
-    }
-    let (used, max) = (vm.heap.bytes + vm.stack.bytes(), vm.heap.max);
-    let Some(nb) = vm
-        .stack
-        .next_window(base, caller_n as usize, n, |more| used.saturating_add(more) <= max)
-    else {
-        return fail(vm, Trap::Error("stack overflow".into())) - 1;
-    };
-    let np = np as usize;
-    // SAFETY: `nb` is a window of `n` registers; a closure's captures fill
-    // `np..np + nc` (the verifier proved `np + nc <= n`).
-    unsafe {
-        std::ptr::write_bytes(nb.add(np), 0, n - np);
-        if clo != 0 {
-            let caps = heap::closure_caps(clo as *const ClosureObj);
-            std::ptr::copy_nonoverlapping(caps.as_ptr(), nb.add(np), nc);
-        }
-    }
-    vm.frames.push(Frame {
-        base: nb,
-        func: f as u32,
-        pc: 0,
-        dst: dst as u16,
-    });
-    nb as i64
+    -1
 }
 
 unsafe extern "C" fn iface(p: *mut Vm, class: i64, slot: i64) -> i64 {
@@ -635,16 +655,9 @@ unsafe extern "C" fn native(p: *mut Vm, idx: i64, args: *const u64, out: *mut u6
             }
             safepoint(vm)
         }
-        Err(t) => {
-            if t.suspends() {
-                // Suspended inside a callback: the call runs again, whole,
-                // when the run resumes (as in the interpreter).
-                if let Some(f) = vm.frames.last_mut() {
-                    f.pc -= 1;
-                }
-            }
-            fail(vm, t)
-        }
+        // Stopped inside a callback: compiled code records the call's own
+        // pc, so it runs again, whole, when the run resumes.
+        Err(t) => fail(vm, t),
     }
 }
 

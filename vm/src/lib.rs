@@ -178,8 +178,6 @@ pub struct Vm {
     /// from a native), innermost first; completed by the outer ones.
     pub(crate) pending_trace: Vec<TraceLine>,
     data: Option<Box<dyn Any + Send>>,
-    /// Most frames allowed (`config.max_depth`, where compiled code reads it).
-    pub(crate) max_depth: usize,
     /// The JIT, when on (see `jit_glue`).
     #[cfg(feature = "jit")]
     pub(crate) jit: Option<jit_glue::JitState>,
@@ -385,7 +383,7 @@ impl Vm {
             funcs,
             heap,
             stack: stack::RegStack::new(),
-            frames: frames::FrameStack::new(),
+            frames: frames::FrameStack::new(config.max_depth),
             handlers: Vec::new(),
             globals,
             global_refs,
@@ -408,7 +406,6 @@ impl Vm {
             token: Arc::new(()),
             pending_trace: Vec::new(),
             data: None,
-            max_depth: config.max_depth,
             #[cfg(feature = "jit")]
             jit: None,
             #[cfg(feature = "jit")]
