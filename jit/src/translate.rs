@@ -516,10 +516,16 @@ impl T<'_, '_> {
         self.b.ins().jump(self.unwind, &[]);
         self.b.switch_to_block(after);
 
+        let headers = loop_headers(self.f);
         let normal = self.b.create_block();
         let osr = self.b.create_block();
-        let is_normal = self.b.ins().icmp_imm_s(IntCC::Equal, entry_arg, i64::from(ENTRY_NORMAL as i32));
-        self.b.ins().brif(is_normal, normal, &[], osr, &[]);
+        if headers.is_empty() {
+            // No loop: the VM only ever calls it.
+            self.b.ins().jump(normal, &[]);
+        } else {
+            let is_normal = self.b.ins().icmp_imm_s(IntCC::Equal, entry_arg, i64::from(ENTRY_NORMAL as i32));
+            self.b.ins().brif(is_normal, normal, &[], osr, &[]);
+        }
 
         // A call: parameters and captures from their slots, the rest 0.
         self.b.switch_to_block(normal);
@@ -541,10 +547,16 @@ impl T<'_, '_> {
 
         // On-stack replacement: every register from its slot, then the loop.
         self.b.switch_to_block(osr);
+        if headers.is_empty() {
+            let k = self.iconst(raise::INTERNAL);
+            let vm = self.vm;
+            self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
+            self.b.ins().jump(self.unwind, &[]);
+            return headers;
+        }
         for r in 0..self.kinds.len() {
             self.reload(r as u16);
         }
-        let headers = loop_headers(self.f);
         let bad = self.b.create_block();
         let mut sw = Switch::new();
         for h in &headers {
@@ -596,7 +608,12 @@ impl T<'_, '_> {
             let depth = self.depth;
             self.helper_void(self.rt.helpers.leave, &[vm, depth]);
         } else {
-            self.b.ins().store(trusted(), self.depth, self.vm, self.rt.off.frames_len);
+            // The callees have popped their records: ours is on top. (A
+            // load here is cheaper than keeping `depth` in a register.)
+            let o = self.rt.off.frames_len;
+            let len = self.b.ins().load(I64, trusted(), self.vm, o);
+            let depth = self.b.ins().iadd_imm_s(len, -1);
+            self.b.ins().store(trusted(), depth, self.vm, o);
         }
         let zero = self.b.ins().iconst(I32, 0);
         self.b.ins().return_(&[zero]);
