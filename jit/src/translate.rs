@@ -131,7 +131,15 @@ struct T<'a, 'b> {
     /// The instruction being translated.
     pc: u32,
     terminated: bool,
+    /// The function being compiled.
+    fid: u16,
+    /// While translating an inlined callee: where its `Ret` goes.
+    inline_exit: Option<Block>,
 }
+
+/// Callees of at most this many instructions may be inlined (see
+/// [`T::inlinable`]).
+const INLINE_MAX: usize = 40;
 
 fn trusted() -> MemFlags {
     MemFlags::trusted()
@@ -208,24 +216,13 @@ pub(crate) fn translate(
         live,
         pc: 0,
         terminated: false,
+        fid,
+        inline_exit: None,
     };
     let osr = t.prologue(entry_arg);
     // The prologue ends in jumps of its own.
     t.terminated = true;
-    for pc in 0..f.code.len() {
-        t.pc = pc as u32;
-        if let Some(block) = t.blocks[pc] {
-            if !t.terminated {
-                t.b.ins().jump(block, &[]);
-            }
-            t.b.switch_to_block(block);
-            t.terminated = false;
-        }
-        if t.terminated {
-            continue;
-        }
-        t.instr(f.code[pc])?;
-    }
+    t.body()?;
     if !t.terminated {
         // The verifier proved the last instruction does not fall through.
         let one = t.b.ins().iconst(I32, 1);
@@ -237,7 +234,27 @@ pub(crate) fn translate(
     Ok(osr)
 }
 
-impl T<'_, '_> {
+impl<'a> T<'a, '_> {
+    /// Translates the instructions of the current function, in order.
+    fn body(&mut self) -> Result<(), String> {
+        let f = self.f;
+        for pc in 0..f.code.len() {
+            self.pc = pc as u32;
+            if let Some(block) = self.blocks[pc] {
+                if !self.terminated {
+                    self.b.ins().jump(block, &[]);
+                }
+                self.b.switch_to_block(block);
+                self.terminated = false;
+            }
+            if self.terminated {
+                continue;
+            }
+            self.instr(f.code[pc])?;
+        }
+        Ok(())
+    }
+
     // ------------------------------------------------------------ plumbing
 
     fn sig(&mut self, params: &[IrType], ret: Option<IrType>) -> SigRef {
@@ -756,6 +773,229 @@ impl T<'_, '_> {
         self.finish_call(code, nb, dst, ret);
     }
 
+    /// Whether a call of `callee` can be compiled into the caller: a small
+    /// leaf whose work stays in machine registers. It makes no calls, has
+    /// no loops and no `try`, allocates nothing (so no collection can
+    /// happen inside), writes only scalar registers, and its only
+    /// references are its parameters (read from the caller's argument
+    /// registers). What it can still do is fail (`nil`, an index, a
+    /// division by zero): then it gets a frame record after all, so the
+    /// error's stack trace is the one a real call gives.
+    fn inlinable(&self, callee: u16) -> bool {
+        if self.inline_exit.is_some() || callee == self.fid {
+            return false;
+        }
+        let Some(g) = self.m.functions.get(callee as usize) else {
+            return false;
+        };
+        if g.code.len() > INLINE_MAX || g.captures != 0 {
+            return false;
+        }
+        let np = g.params as usize;
+        let scalar = |r: u16| g.regs.get(r as usize).is_some_and(|t| kind_of(self.m, *t) != Kind::Ref);
+        if (np..g.regs.len()).any(|r| !scalar(r as u16)) {
+            return false;
+        }
+        g.code.iter().enumerate().all(|(pc, ins)| {
+            let allowed = match *ins {
+                Instr::LoadK { k, .. } => matches!(self.m.consts.get(k as usize), Some(Const::Int(_) | Const::Float(_))),
+                Instr::Nop {}
+                | Instr::Move { .. }
+                | Instr::LoadI { .. }
+                | Instr::LoadBool { .. }
+                | Instr::GetGlobal { .. }
+                | Instr::SetGlobal { .. }
+                | Instr::AddI { .. }
+                | Instr::SubI { .. }
+                | Instr::MulI { .. }
+                | Instr::DivI { .. }
+                | Instr::ModI { .. }
+                | Instr::AddIImm { .. }
+                | Instr::BitAnd { .. }
+                | Instr::BitOr { .. }
+                | Instr::BitXor { .. }
+                | Instr::Shl { .. }
+                | Instr::Shr { .. }
+                | Instr::NegI { .. }
+                | Instr::BitNot { .. }
+                | Instr::EqI { .. }
+                | Instr::NeI { .. }
+                | Instr::LtI { .. }
+                | Instr::LeI { .. }
+                | Instr::AddF { .. }
+                | Instr::SubF { .. }
+                | Instr::MulF { .. }
+                | Instr::DivF { .. }
+                | Instr::NegF { .. }
+                | Instr::EqF { .. }
+                | Instr::NeF { .. }
+                | Instr::LtF { .. }
+                | Instr::LeF { .. }
+                | Instr::Not { .. }
+                | Instr::EqB { .. }
+                | Instr::NeB { .. }
+                | Instr::EqRef { .. }
+                | Instr::NeRef { .. }
+                | Instr::IntToFloat { .. }
+                | Instr::FloatToInt { .. }
+                | Instr::AbsI { .. }
+                | Instr::AbsF { .. }
+                | Instr::MinI { .. }
+                | Instr::MaxI { .. }
+                | Instr::MinF { .. }
+                | Instr::MaxF { .. }
+                | Instr::SqrtF { .. }
+                | Instr::Ret { .. }
+                | Instr::RetVoid {}
+                | Instr::GetField { .. }
+                | Instr::SetField { .. }
+                | Instr::ArrayGet { .. }
+                | Instr::ArraySet { .. }
+                | Instr::ArrayGetB { .. }
+                | Instr::ArraySetB { .. }
+                | Instr::ArrayLen { .. }
+                | Instr::StrLen { .. }
+                | Instr::MapLen { .. }
+                | Instr::CellGet { .. }
+                | Instr::CellSet { .. } => true,
+                Instr::Jmp { .. }
+                | Instr::JmpIf { .. }
+                | Instr::JmpIfNot { .. }
+                | Instr::JLtI { .. }
+                | Instr::JLeI { .. }
+                | Instr::JEqI { .. }
+                | Instr::JNeI { .. }
+                | Instr::JLtF { .. }
+                | Instr::JLeF { .. }
+                | Instr::JNLtF { .. }
+                | Instr::JNLeF { .. } => {
+                    // Forward only: no loop, so no checkpoint inside.
+                    let mut i = *ins;
+                    i.label_mut().is_some_and(|t| (*t as usize) > pc)
+                }
+                _ => false,
+            };
+            allowed && liveness::uses_defs(self.m, g, ins).is_some_and(|(_, defs)| defs.iter().all(|d| scalar(*d)))
+        })
+    }
+
+    /// Compiles a call of small leaf `callee` into this function (see
+    /// [`T::inlinable`]). The call still takes its fuel tick and checks the
+    /// depth limit, as a real one does.
+    fn inline_call(&mut self, dst: u16, callee: u16, args: u16) -> Result<(), String> {
+        let m = self.m;
+        let g = &m.functions[callee as usize];
+        let call_pc = self.pc;
+        self.checkpoint();
+        // Room for the frame the callee would have (it gets one if it fails).
+        let o = self.rt.off;
+        let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
+        let limit = self.b.ins().load(I64, trusted(), self.vm, o.frames_limit);
+        let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, len, limit);
+        let grow = self.b.create_block();
+        let room = self.b.create_block();
+        self.b.set_cold_block(grow);
+        self.b.ins().brif(full, grow, &[], room, &[]);
+        self.b.switch_to_block(grow);
+        let vm = self.vm;
+        let s = self.helper(self.rt.helpers.frames_grow, &[vm]);
+        self.check(s);
+        self.b.ins().jump(room, &[]);
+        self.b.switch_to_block(room);
+
+        // The callee's registers: scalars in fresh variables, parameters
+        // from the arguments; references read where the caller keeps them.
+        let np = g.params as usize;
+        let g_kinds: Vec<Kind> = g.regs.iter().map(|t| kind_of(m, *t)).collect();
+        let args_v: Vec<Option<Value>> = (0..np)
+            .map(|p| (g_kinds[p] != Kind::Ref).then(|| self.get(args + p as u16)))
+            .collect();
+        let g_regs = self.b.ins().iadd_imm_s(self.regs, i64::from(args) * 8);
+        let g_vars: Vec<Option<Variable>> = g_kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Int => Some(self.b.declare_var(I64)),
+                Kind::Float => Some(self.b.declare_var(F64)),
+                Kind::Ref => None,
+            })
+            .collect();
+        let g_blocks: Vec<Option<Block>> = leaders(g).iter().map(|&l| l.then(|| self.b.create_block())).collect();
+        let exit = self.b.create_block();
+        let returns = !matches!(m.types.get(g.ret as usize), Some(Type::Void));
+        let ret_v = returns.then(|| {
+            let ty = if kind_of(m, g.ret) == Kind::Float { F64 } else { I64 };
+            self.b.append_block_param(exit, ty)
+        });
+        let g_fail = self.b.create_block();
+        self.b.set_cold_block(g_fail);
+        let g_pc = self.b.append_block_param(g_fail, I32);
+
+        let saved = (
+            std::mem::replace(&mut self.f, g),
+            std::mem::replace(&mut self.kinds, g_kinds),
+            std::mem::replace(&mut self.vars, g_vars),
+            std::mem::replace(&mut self.blocks, g_blocks),
+            std::mem::replace(&mut self.regs, g_regs),
+            std::mem::replace(&mut self.fail, g_fail),
+            self.pc,
+        );
+        self.inline_exit = Some(exit);
+        for r in 0..self.kinds.len() {
+            let v = match (self.kinds[r], args_v.get(r)) {
+                (Kind::Ref, _) => continue,
+                (_, Some(Some(v))) => *v,
+                (Kind::Int, _) => self.b.ins().iconst(I64, 0),
+                (Kind::Float, _) => self.b.ins().f64const(0.0),
+            };
+            self.set(r as u16, v);
+        }
+        self.terminated = false;
+        let r = self.body();
+        if r.is_ok() && !self.terminated {
+            // The verifier proved the last instruction does not fall through.
+            let z = self.iconst(0);
+            let k = self.iconst(raise::INTERNAL);
+            let vm = self.vm;
+            self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
+            self.fail_now();
+        }
+        self.inline_exit = None;
+        self.f = saved.0;
+        self.kinds = saved.1;
+        self.vars = saved.2;
+        self.blocks = saved.3;
+        self.regs = saved.4;
+        self.fail = saved.5;
+        self.pc = saved.6;
+        r?;
+
+        // The callee failed at `g_pc`: the caller's record points after the
+        // call, and the callee gets the record a real call would have made.
+        self.b.switch_to_block(g_fail);
+        self.set_pc(call_pc + 1);
+        let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
+        let ptr = self.b.ins().load(I64, trusted(), self.vm, o.frames_ptr);
+        let off = self.b.ins().imul_imm_s(len, i64::from(o.frame_size));
+        let rec = self.b.ins().iadd(ptr, off);
+        self.b.ins().store(trusted(), g_regs, rec, o.frame_base);
+        let func_v = self.b.ins().iconst(I32, i64::from(callee));
+        self.b.ins().store(trusted(), func_v, rec, o.frame_func);
+        self.b.ins().store(trusted(), g_pc, rec, o.frame_pc);
+        let dst_v = self.b.ins().iconst(cranelift_codegen::ir::types::I16, i64::from(dst));
+        self.b.ins().store(trusted(), dst_v, rec, o.frame_dst);
+        let len1 = self.b.ins().iadd_imm_s(len, 1);
+        self.b.ins().store(trusted(), len1, self.vm, o.frames_len);
+        self.b.ins().jump(self.unwind, &[]);
+
+        self.b.switch_to_block(exit);
+        if let Some(v) = ret_v {
+            let v = self.coerce(v, dst);
+            self.set(dst, v);
+        }
+        self.terminated = false;
+        Ok(())
+    }
+
     /// A call whose callee is known only at run time (an interface method,
     /// a closure): its register and capture counts come from the function
     /// table; a closure's captures are copied after the arguments, and the
@@ -1115,11 +1355,21 @@ impl T<'_, '_> {
                 self.b.ins().jump(next, &[]);
                 self.terminated = true;
             }
-            Instr::Call { dst, func, args } => self.static_call(dst, func, args),
+            Instr::Call { dst, func, args } => {
+                if self.inlinable(func) {
+                    self.inline_call(dst, func, args)?;
+                } else {
+                    self.static_call(dst, func, args);
+                }
+            }
             Instr::CallMethod { dst, func, args } => {
                 let recv = self.get(args);
                 self.nil_check(recv);
-                self.static_call(dst, func, args);
+                if self.inlinable(func) {
+                    self.inline_call(dst, func, args)?;
+                } else {
+                    self.static_call(dst, func, args);
+                }
             }
             Instr::CallIface { dst, slot, args } => {
                 let recv = self.get(args);
@@ -1162,10 +1412,22 @@ impl T<'_, '_> {
             }
             Instr::Ret { src } => {
                 let v = self.get(src);
-                self.b.ins().store(trusted(), v, self.regs, 0);
-                self.leave();
+                if let Some(exit) = self.inline_exit {
+                    self.b.ins().jump(exit, &[v.into()]);
+                    self.terminated = true;
+                } else {
+                    self.b.ins().store(trusted(), v, self.regs, 0);
+                    self.leave();
+                }
             }
-            Instr::RetVoid {} => self.leave(),
+            Instr::RetVoid {} => {
+                if let Some(exit) = self.inline_exit {
+                    self.b.ins().jump(exit, &[]);
+                    self.terminated = true;
+                } else {
+                    self.leave();
+                }
+            }
             Instr::Throw { src } => {
                 let s = self.get(src);
                 self.helper(h.throw, &[vm, s]);

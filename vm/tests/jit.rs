@@ -231,7 +231,9 @@ fn deep_recursion_works_and_runaway_recursion_is_a_catchable_error() {
 
 #[test]
 fn the_depth_limit_is_the_same_in_every_tier() {
-    let src = "let deepest = 0;\nfn down(n: int) -> int { deepest = n; return down(n + 1); }\n\
+    // `leaf` is compiled into `down` (a small leaf): the call still counts
+    // against the limit.
+    let src = "let deepest = 0;\nfn leaf(n: int) -> int { return n; }\nfn down(n: int) -> int { deepest = leaf(n); return down(n + 1); }\n\
                fn probe() -> int { try { down(1); } catch e { } return deepest; }";
     let mut got = Vec::new();
     for jit in TIERS {
@@ -245,7 +247,10 @@ fn the_depth_limit_is_the_same_in_every_tier() {
         let probe = vm.func::<(), i64>("probe").expect("found");
         got.push(probe.call(&mut vm, ()).expect("runs"));
     }
-    assert_eq!(got[0], 999, "probe and down(1) .. down(999) fill the 1000 frames");
+    assert_eq!(
+        got[0], 998,
+        "probe and down(1) .. down(999) fill the 1000 frames: leaf(999) is one too many"
+    );
     assert_eq!(got, [got[0]; 3]);
 }
 
@@ -291,4 +296,42 @@ fn compiled_code_can_be_listed() {
     assert!(clif.contains("function %fib"), "{}", &clif[..200.min(clif.len())]);
     let asm = vm.jit_listing(true).expect("listing");
     assert!(asm.contains("ret"), "machine code is shown");
+}
+
+#[test]
+fn small_leaves_compiled_into_their_callers_fail_like_real_calls() {
+    // `ratio` and `first` qualify for inlining (small, no calls, no loops,
+    // no allocation); their errors must still name them in the trace, and
+    // a `try` in the caller must still catch them.
+    let src = "class P { x: int; }\nfn ratio(a: int, b: int) -> int { return a / b; }\nfn first(xs: [int], p: P) -> int { return xs[0] + p.x; }\n\
+               fn sum(n: int) -> int {\n  let s = 0;\n  for i in 0..n { s += ratio(100, n - 1 - i); }\n  return s;\n}\n\
+               fn safe(n: int) -> str { try { return str(sum(n)); } catch e { return e; } }\n\
+               fn pick(k: int) -> int { let xs: [int] = []; let p: P = nil; if k > 0 { push(xs, k); p = P(k); } if k > 1 { p = nil; } return first(xs, p); }";
+    let mut errs = Vec::new();
+    for jit in TIERS {
+        let (mut vm, _) = vm_for(src, jit, GcMode::Normal);
+        let safe = vm.func::<(i64,), String>("safe").expect("found");
+        assert_eq!(safe.call(&mut vm, (50,)), Ok("division by zero".to_string()), "{jit:?}");
+        let sum = vm.func::<(i64,), i64>("sum").expect("found");
+        let e = sum.call(&mut vm, (50,)).expect_err("fails");
+        let pick = vm.func::<(i64,), i64>("pick").expect("found");
+        for _ in 0..5 {
+            assert_eq!(pick.call(&mut vm, (1,)), Ok(2), "{jit:?}");
+        }
+        let e0 = pick.call(&mut vm, (0,)).expect_err("empty array");
+        let e2 = pick.call(&mut vm, (2,)).expect_err("nil object");
+        errs.push((e, e0, e2));
+    }
+    let (RunError::Error { message, trace }, _, _) = &errs[0] else {
+        panic!("{:?}", errs[0]);
+    };
+    assert_eq!(message, "division by zero");
+    assert_eq!(trace.iter().map(|t| t.function.as_str()).collect::<Vec<_>>(), ["ratio", "sum"]);
+    assert_eq!(trace.iter().map(|t| t.line).collect::<Vec<_>>(), [2, 6]);
+    assert_eq!(errs[1], errs[0]);
+    assert_eq!(errs[2], errs[0]);
+    let RunError::Error { message, .. } = &errs[0].1 else { panic!() };
+    assert_eq!(message, "index out of range: index 0 for length 0");
+    let RunError::Error { message, .. } = &errs[0].2 else { panic!() };
+    assert_eq!(message, "nil reference");
 }
