@@ -241,14 +241,10 @@ impl Jit {
         self.ctx.clear();
         self.ctx.func.signature = sig;
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let osr_entries = translate::translate(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            self.module.as_ref().expect("live").target_config(),
-            m,
-            rt,
-            f,
-        )?;
+        let module = self.module.as_mut().expect("the module lives as long as the JIT");
+        let me = module.declare_func_in_func(id, &mut self.ctx.func);
+        let config = module.target_config();
+        let osr_entries = translate::translate(&mut self.ctx.func, &mut self.fctx, config, m, rt, f, Some(me))?;
         let ir_len = self.ctx.func.dfg.num_insts();
         let module = self.module.as_mut().expect("the module lives as long as the JIT");
         module
@@ -267,20 +263,26 @@ impl Jit {
         })
     }
 
+    /// A reference to a function declared for listings only (never defined),
+    /// standing for the function itself in recursive calls.
+    fn listing_ref(&mut self) -> Result<cranelift_codegen::ir::FuncRef, String> {
+        let sig = function_signature(self.module());
+        let name = format!("pvm_listing_{}", self.count);
+        self.count += 1;
+        let module = self.module.as_mut().expect("the module lives as long as the JIT");
+        let id = module.declare_function(&name, Linkage::Local, &sig).map_err(|e| e.to_string())?;
+        Ok(module.declare_func_in_func(id, &mut self.ctx.func))
+    }
+
     /// The Cranelift IR of function `f`, as text (`pvm dis --clif`).
     pub fn clif(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
         let sig = function_signature(self.module());
         self.ctx.clear();
         self.ctx.func.signature = sig;
         self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
-        translate::translate(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            self.module.as_ref().expect("live").target_config(),
-            m,
-            rt,
-            f,
-        )?;
+        let me = self.listing_ref()?;
+        let config = self.module.as_ref().expect("live").target_config();
+        translate::translate(&mut self.ctx.func, &mut self.fctx, config, m, rt, f, Some(me))?;
         Ok(self.ctx.func.display().to_string())
     }
 
@@ -291,14 +293,9 @@ impl Jit {
         self.ctx.set_disasm(true);
         self.ctx.func.signature = sig;
         self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
-        translate::translate(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            self.module.as_ref().expect("live").target_config(),
-            m,
-            rt,
-            f,
-        )?;
+        let me = self.listing_ref()?;
+        let config = self.module.as_ref().expect("live").target_config();
+        translate::translate(&mut self.ctx.func, &mut self.fctx, config, m, rt, f, Some(me))?;
         let module = self.module.as_ref().expect("the module lives as long as the JIT");
         let mut ctrl = cranelift_codegen::control::ControlPlane::default();
         let r = self.ctx.compile(module.isa(), &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;

@@ -25,7 +25,7 @@ use crate::liveness::{self, Live};
 use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F64, I32, I64};
-use cranelift_codegen::ir::{AbiParam, Block, Function, InstBuilder, MemFlagsData as MemFlags, SigRef, Signature, Type as IrType, Value};
+use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData as MemFlags, SigRef, Signature, Type as IrType, Value};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -135,6 +135,8 @@ struct T<'a, 'b> {
     fid: u16,
     /// While translating an inlined callee: where its `Ret` goes.
     inline_exit: Option<Block>,
+    /// This function, for direct recursive calls.
+    self_ref: Option<FuncRef>,
 }
 
 /// Callees of at most this many instructions may be inlined (see
@@ -152,6 +154,7 @@ pub(crate) fn translate(
     m: &Module,
     rt: &Runtime,
     fid: u16,
+    self_ref: Option<FuncRef>,
 ) -> Result<Vec<u32>, String> {
     let f = m.functions.get(fid as usize).ok_or("no such function")?;
     let mut b = FunctionBuilder::new(func, fctx);
@@ -218,6 +221,7 @@ pub(crate) fn translate(
         terminated: false,
         fid,
         inline_exit: None,
+        self_ref,
     };
     let osr = t.prologue(entry_arg);
     // The prologue ends in jumps of its own.
@@ -646,6 +650,11 @@ impl<'a> T<'a, '_> {
         let vm = self.vm;
         let call = self.b.ins().call_indirect(self.fn_sig, callee_code, &[vm, nb, entry]);
         let status = self.b.inst_results(call)[0];
+        self.after_call(status, nb, dst, ret);
+    }
+
+    /// Checks a callee's status and takes its result into `dst`.
+    fn after_call(&mut self, status: Value, nb: Value, dst: u16, ret: TypeId) {
         self.check_stop(status, self.pc + 1);
         if !matches!(self.m.types.get(ret as usize), Some(Type::Void)) {
             let v = self.load_typed(ret, nb, 0);
@@ -682,12 +691,13 @@ impl<'a> T<'a, '_> {
     fn callee_window(&mut self, n: Value) -> Value {
         let my_n = self.f.regs.len() as i64;
         let nb_fast = self.b.ins().iadd_imm_s(self.regs, my_n * 8);
+        // Fits when (offset of our window in its chunk) + 8 * (ours + the
+        // callee's registers) <= chunk size.
         let chunk = self.rt.chunk_bytes as i64;
-        let start = self.b.ins().band_imm_s(self.regs, !(chunk - 1));
-        let end = self.b.ins().iadd_imm_s(start, chunk);
+        let at = self.b.ins().band_imm_s(self.regs, chunk - 1);
         let bytes = self.b.ins().ishl_imm_s(n, 3);
-        let need = self.b.ins().iadd(nb_fast, bytes);
-        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, end);
+        let need = self.b.ins().iadd(at, bytes);
+        let over = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, need, chunk - my_n * 8);
         let slow = self.b.create_block();
         let merge = self.b.create_block();
         let nb = self.b.append_block_param(merge, I64);
@@ -769,8 +779,20 @@ impl<'a> T<'a, '_> {
             let n = self.iconst((g.regs.len() - np) as i64);
             self.helper_void(self.rt.helpers.zero, &[at, n]);
         }
-        let code = self.code_of(callee_v);
-        self.finish_call(code, nb, dst, ret);
+        match self.self_ref.filter(|_| callee == self.fid) {
+            // Recursion: a direct call of this very code.
+            Some(me) => {
+                let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
+                let vm = self.vm;
+                let call = self.b.ins().call(me, &[vm, nb, entry]);
+                let status = self.b.inst_results(call)[0];
+                self.after_call(status, nb, dst, ret);
+            }
+            None => {
+                let code = self.code_of(callee_v);
+                self.finish_call(code, nb, dst, ret);
+            }
+        }
     }
 
     /// Whether a call of `callee` can be compiled into the caller: a small
