@@ -155,64 +155,138 @@ pub use config::Config;
 pub use error::SandboxError;
 pub use limits::{fallback_address_space, LimitEntry, LimitsReport};
 pub use namespaces::HOSTNAME;
-pub use seccomp::{CLONE_NS_FLAGS, DENIED as DENIED_SYSCALLS, DENIED_IOCTLS};
+pub use seccomp::{ALLOWED_IOCTLS, CLONE_NS_FLAGS, DENIED as DENIED_SYSCALLS, DENIED_IOCTLS};
 pub use size::{format_size, size_parse, SizeError};
-pub use supervise::{EXIT_MEMORY, EXIT_TIME};
+pub use supervise::{EXIT_MEMORY, EXIT_SANDBOX, EXIT_TIME};
+
+/// The signal the container's init receives when a time limit is reached, shortly before it
+/// is killed: a body that buffers output should write it out and end (see [`on_stop_request`]).
+/// Without a handler it ends the process (status 128 + signal), like any other signal.
+pub const STOP_SIGNAL: libc::c_int = libc::SIGUSR2;
+
+static STOP_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    if let Some(f) = STOP_HOOK.get() {
+        f();
+    }
+}
+
+/// Call `hook` when [`STOP_SIGNAL`] arrives (from inside `body`). `hook` runs in a signal
+/// handler, so it must be async-signal-safe: set an atomic flag (e.g. a VM's interrupt flag)
+/// and return. Only the first hook registered is kept.
+pub fn on_stop_request(hook: fn()) -> std::io::Result<()> {
+    let _ = STOP_HOOK.set(hook);
+    sys::set_sig_handler(STOP_SIGNAL, on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t).map(drop)
+}
 
 /// Run `body` inside a fresh container and return the exit status to use.
 ///
 /// Must be called while the process is still single-threaded (before any thread is spawned).
 /// Forks; the child enters the container (all namespaces, `pivot_root`, limits, capabilities
 /// dropped, no_new_privs, descriptors but 0/1/2 closed, seccomp last) and runs `body`, whose
-/// return value is its exit status. The parent waits (enforcing `cfg.timeout`, forwarding
-/// nothing), reports a limit that was hit with one line on stderr
+/// return value is its exit status. The parent waits (enforcing `cfg.timeout`), handles job
+/// control for the whole container, reports a limit that was hit with one line on stderr
 /// (`error: memory limit exceeded (1 GiB)`, `error: time limit exceeded (5 s)`), cleans up and
 /// returns 137 for memory, 124 for time, 128 + signal for a death by signal, and the program's
 /// status otherwise.
 ///
-/// `body` runs in the child only, after every file descriptor the caller opened was closed:
-/// read what the program needs into memory first, or open it inside (the program directory is
-/// visible at the same path). Environment variables are kept. The working directory is kept
-/// when it is the program directory or an `--allow-*` path (or inside one), else it is `/`.
+/// `body` runs in the child only, after every file descriptor the caller opened was closed and
+/// with nothing of the host's files visible but what `cfg` grants: read what the program needs
+/// into memory first. Its environment is exactly `cfg.env`. The working directory is the
+/// caller's, at the same path (with its content visible only if granted).
+///
+/// Standard streams that are directories are refused (the program could walk the host's file
+/// system through `/proc/self/fd`).
 ///
 /// If this process receives SIGINT, SIGTERM, SIGHUP or SIGQUIT while it waits, the container is
 /// killed and cleaned up, then the signal is raised again with the caller's disposition (so
-/// by default the caller dies of it, as it would have without the sandbox).
+/// by default the caller dies of it, as it would have without the sandbox). SIGTSTP, SIGTTIN
+/// and SIGTTOU stop the whole container, then this process; SIGCONT continues both.
 pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxError> {
     let threads = sys::thread_count().map_err(|e| SandboxError::setup("reading /proc/self/status", e))?;
     if threads != 1 {
         return Err(SandboxError::Threaded { threads });
     }
-    let binds = cfg.binds()?;
+    cfg.check_limits()?;
+    check_stdio()?;
+    let grants = cfg.grants()?;
     let filters = seccomp::build()?;
     // SAFETY: geteuid/getegid cannot fail.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let (run_uid, run_gid) = if uid == 0 { (cfg.root_maps_to, cfg.root_maps_to) } else { (uid, gid) };
     // +1: the shim lives in the cgroup too.
     let (cgroups, mem, pids) = cgroups::Cgroups::create(cfg.memory, cfg.pids.saturating_add(1));
     let report = LimitsReport::build(cfg, &mem, &pids, uid);
     if !cfg.quiet_fallback {
         if let Some(w) = report.fallback_warning() {
-            eprintln!("{w}");
+            warn_once(&w, cfg.warn_marker.as_deref());
         }
     }
     let orig_mask = sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[])).map_err(|e| SandboxError::setup("reading the signal mask", e))?;
+    let cwd = std::env::current_dir().ok().filter(|d| d.is_absolute());
+    let tmp_size = limits::effective_tmp_size(cfg, mem.is_ok());
     let plan = plan::ChildPlan {
-        cwd: std::env::current_dir()
-            .ok()
-            .filter(|d| binds.iter().any(|b| d.starts_with(&b.path))),
+        cwd: cwd.clone(),
         parent_pid: sys::getpid(),
         uid,
         gid,
+        run_uid,
+        run_gid,
         cgroup_procs: cgroups.procs_files(),
         mounts: mounts::MountPlan {
-            binds,
-            tmp_size: cfg.tmp_size,
+            binds: grants
+                .iter()
+                .map(|g| mounts::Bind {
+                    path: g.path.clone(),
+                    writable: g.writable,
+                    is_dir: g.is_dir,
+                    dev: g.dev,
+                    ino: g.ino,
+                    fd: std::os::fd::AsRawFd::as_raw_fd(&g.fd),
+                })
+                .collect(),
+            tmp_size,
+            cwd,
             legacy_remount: cfg.legacy_remount,
         },
+        env: cfg.env.clone(),
         rlimits: limits::rlimit_plan(cfg, mem.is_ok(), pids.is_ok()),
         orig_mask,
         filters,
     };
-    let watchdog = mem.is_err().then_some(cfg.memory);
-    supervise::launch(cfg, &plan, cgroups, watchdog, body)
+    let watchdog = mem.is_err().then(|| limits::watchdog_budget(cfg));
+    let r = supervise::launch(cfg, &plan, cgroups, watchdog, body);
+    drop(grants);
+    r
+}
+
+/// Refuse standard streams that are directories: `/proc/self/fd/0/etc/shadow` would walk the
+/// host's file system from inside.
+fn check_stdio() -> Result<(), SandboxError> {
+    for (fd, name) in [(0, "standard input"), (1, "standard output"), (2, "standard error")] {
+        if let Ok(st) = sys::fstat(fd) {
+            if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                return Err(SandboxError::Config(format!(
+                    "{name} is a directory; refusing to start (the program could reach the host's files through it)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Print the fallback warning, once per marker file when one is given.
+fn warn_once(warning: &str, marker: Option<&std::path::Path>) {
+    match marker {
+        None => eprintln!("{warning}"),
+        Some(m) if m.exists() => {}
+        Some(m) => {
+            eprintln!("{warning} (shown once; this notice is remembered in {})", m.display());
+            if let Some(dir) = m.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::fs::write(m, format!("{warning}\n"));
+        }
+    }
 }

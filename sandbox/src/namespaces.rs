@@ -21,15 +21,33 @@ fn userns_error(call: &str, err: io::Error) -> ChildError {
     }
 }
 
-/// Shim step: create the user namespace, map the invoking uid/gid to root inside it (with
-/// setgroups denied), then create the PID namespace whose first child will be the container.
-pub(crate) fn enter_user_and_pid(outer_uid: u32, outer_gid: u32) -> Result<(), ChildError> {
+/// Shim step: create the user namespace and the PID namespace whose first child will be the
+/// container.
+///
+/// The program runs as `run_uid`/`run_gid` inside and outside: an unprivileged caller's own
+/// ids (mapped to themselves, a single line each, which an unprivileged process may write);
+/// for a root caller, an unprivileged uid such as 65534, with the supplementary groups dropped
+/// first, so that the program can read nothing an ordinary user could not. setgroups(2) is
+/// denied in every case, so the container can never drop a group to gain access.
+pub(crate) fn enter_user_and_pid(outer_uid: u32, outer_gid: u32, run_uid: u32, run_gid: u32) -> Result<(), ChildError> {
+    let root = outer_uid == 0;
+    if root {
+        // SAFETY: setgroups with a zero-length list reads no memory.
+        cvt(unsafe { libc::setgroups(0, std::ptr::null()) }).ctx("dropping the supplementary groups")?;
+    }
     unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| userns_error("unshare(CLONE_NEWUSER)", io::Error::from(e)))?;
-    // An unprivileged process may only write a gid_map after denying setgroups(2); we deny
-    // it in every case so that the container can never drop supplementary groups to gain access.
     std::fs::write("/proc/self/setgroups", "deny").map_err(|e| map_error("/proc/self/setgroups", e))?;
-    std::fs::write("/proc/self/uid_map", format!("0 {outer_uid} 1\n")).map_err(|e| map_error("/proc/self/uid_map", e))?;
-    std::fs::write("/proc/self/gid_map", format!("0 {outer_gid} 1\n")).map_err(|e| map_error("/proc/self/gid_map", e))?;
+    let (u, g) = if root { (run_uid, run_gid) } else { (outer_uid, outer_gid) };
+    std::fs::write("/proc/self/uid_map", format!("{u} {u} 1\n")).map_err(|e| map_error("/proc/self/uid_map", e))?;
+    std::fs::write("/proc/self/gid_map", format!("{g} {g} 1\n")).map_err(|e| map_error("/proc/self/gid_map", e))?;
+    if root {
+        // Become the unprivileged ids. Uid 0 is not mapped in this namespace, so the kernel
+        // keeps the namespace's capabilities (needed to build the container; dropped later).
+        // SAFETY: plain integer arguments.
+        cvt(unsafe { libc::setresgid(g, g, g) }).ctx("switching to the unprivileged gid")?;
+        // SAFETY: plain integer arguments.
+        cvt(unsafe { libc::setresuid(u, u, u) }).ctx("switching to the unprivileged uid")?;
+    }
     unshare(CloneFlags::CLONE_NEWPID).ctx("creating the PID namespace (unshare(CLONE_NEWPID))")?;
     Ok(())
 }

@@ -6,6 +6,11 @@
 //!
 //! If the parent dies, the shim gets SIGKILL (PR_SET_PDEATHSIG); then init gets SIGKILL for
 //! the same reason, and with init the kernel kills every process of the PID namespace.
+//!
+//! SIGUSR2 from the parent is a polite stop (a time limit): it is passed on to init as
+//! [`crate::STOP_SIGNAL`], so the program can write out what it buffered before the parent
+//! follows up with SIGUSR1. The shim ignores the terminal's stop signals: job control is the
+//! supervisor's business (it stops and continues the whole container).
 
 use std::os::fd::RawFd;
 
@@ -19,6 +24,9 @@ pub(crate) const SETUP_FAILED: i32 = 127;
 pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> ! {
     if sys::set_pdeathsig(libc::SIGKILL).is_err() || nix::unistd::getppid().as_raw() != plan.parent_pid {
         sys::exit_now(SETUP_FAILED);
+    }
+    for sig in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+        let _ = sys::set_sig_handler(sig, libc::SIG_IGN);
     }
     let init = match prepare(plan) {
         Ok(()) => spawn_init(plan, msg, body),
@@ -37,7 +45,14 @@ fn prepare(plan: &ChildPlan) -> Result<(), ChildError> {
     for procs in &plan.cgroup_procs {
         std::fs::write(procs, "0").map_err(|e| ChildError::new(format!("joining the cgroup {}", procs.display()), e))?;
     }
-    crate::namespaces::enter_user_and_pid(plan.uid, plan.gid)
+    crate::namespaces::enter_user_and_pid(plan.uid, plan.gid, plan.run_uid, plan.run_gid)?;
+    // Changing credentials clears the parent-death signal: set it again, then make sure the
+    // parent did not die in between.
+    sys::set_pdeathsig(libc::SIGKILL).map_err(|e| ChildError::new("PR_SET_PDEATHSIG", e))?;
+    if nix::unistd::getppid().as_raw() != plan.parent_pid {
+        sys::exit_now(SETUP_FAILED);
+    }
+    Ok(())
 }
 
 fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Result<libc::pid_t, ChildError> {
@@ -45,7 +60,7 @@ fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Resu
     // this pipe: the shim holds the only write end.
     let (life_rd, life_wr) = sys::pipe().map_err(|e| ChildError::new("creating a pipe", e))?;
     // Block SIGCHLD/SIGUSR1 before forking so that neither can be lost before sigwaitinfo.
-    sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1])).map_err(|e| ChildError::new("blocking signals", e))?;
+    sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1, libc::SIGUSR2])).map_err(|e| ChildError::new("blocking signals", e))?;
     // SAFETY: the shim is single-threaded (forked from a single-threaded parent).
     let pid = unsafe { sys::fork() }.map_err(|e| ChildError::new("forking the container's init", e))?;
     if pid == 0 {
@@ -59,13 +74,15 @@ fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Resu
 }
 
 fn wait_loop(msg: RawFd, init: libc::pid_t) -> ! {
-    let set = sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1]);
+    let set = sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1, libc::SIGUSR2]);
     loop {
         // SAFETY: set is a valid sigset_t; a null siginfo pointer is allowed.
         let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        // (init is our own unreaped child, so its pid cannot have been reused.)
         if sig == libc::SIGUSR1 {
-            // SAFETY: init is our own unreaped child, so its pid cannot have been reused.
-            unsafe { libc::kill(init, libc::SIGKILL) };
+            sys::kill(init, libc::SIGKILL);
+        } else if sig == libc::SIGUSR2 {
+            sys::kill(init, crate::STOP_SIGNAL);
         }
         let mut status = 0;
         // SAFETY: rusage is plain data filled in by wait4.

@@ -215,3 +215,72 @@ pub(crate) fn set_sig_handler(sig: libc::c_int, handler: libc::sighandler_t) -> 
     cvt(unsafe { libc::sigaction(sig, &act, &mut old) })?;
     Ok(old.sa_sigaction)
 }
+
+/// fstat(2) (works on O_PATH descriptors too).
+pub(crate) fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: stat is plain data filled in by the kernel.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+/// open(2) of a path with raw flags; the caller owns the returned descriptor.
+pub(crate) fn open_raw(p: &Path, flags: libc::c_int) -> io::Result<RawFd> {
+    let c = cstring(p)?;
+    // SAFETY: c is NUL-terminated; the mode argument is ignored without O_CREAT.
+    cvt(unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, 0) })
+}
+
+/// Send `sig` to a process; errors (ESRCH) are ignored.
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) {
+    if pid > 0 {
+        // SAFETY: plain kill(2) with a positive pid.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Saved terminal settings of the first standard stream that is a terminal.
+pub(crate) struct TermState {
+    fd: RawFd,
+    termios: libc::termios,
+}
+
+impl TermState {
+    pub(crate) fn save() -> Option<TermState> {
+        for fd in 0..3 {
+            // SAFETY: termios is plain data filled in by tcgetattr.
+            let mut t: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: t is a valid out-pointer; fd is one of the standard descriptors.
+            if unsafe { libc::tcgetattr(fd, &mut t) } == 0 {
+                return Some(TermState { fd, termios: t });
+            }
+        }
+        None
+    }
+
+    /// Put the settings back if they changed. SIGTTOU is blocked meanwhile, so that a pvm in
+    /// the background is not stopped for it (the kernel allows the change then).
+    pub(crate) fn restore(&self) {
+        // SAFETY: as in save.
+        let mut now: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: valid out-pointer.
+        if unsafe { libc::tcgetattr(self.fd, &mut now) } != 0 {
+            return;
+        }
+        let same = now.c_iflag == self.termios.c_iflag
+            && now.c_oflag == self.termios.c_oflag
+            && now.c_cflag == self.termios.c_cflag
+            && now.c_lflag == self.termios.c_lflag
+            && now.c_cc == self.termios.c_cc;
+        if same {
+            return;
+        }
+        let old = sigmask(libc::SIG_BLOCK, &sigset(&[libc::SIGTTOU]));
+        // SAFETY: self.termios was filled in by tcgetattr on this fd.
+        unsafe { libc::tcsetattr(self.fd, libc::TCSADRAIN, &self.termios) };
+        if let Ok(m) = old {
+            let _ = sigmask(libc::SIG_SETMASK, &m);
+        }
+    }
+}
