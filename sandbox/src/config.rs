@@ -33,6 +33,9 @@ pub struct Config {
     pub cpu_time: Option<u64>,
     /// `--timeout`: wall-clock limit, enforced by the supervising parent (default: none).
     pub timeout: Option<Duration>,
+    /// When the wall-clock limit started to count (default: when [`crate::run`] is called), for
+    /// a caller that spent part of it before (loading the program).
+    pub timeout_from: Option<std::time::Instant>,
     /// RLIMIT_NOFILE inside the container (default 1024).
     pub open_files: u64,
     /// RLIMIT_FSIZE inside the container, bytes (default 1 GiB).
@@ -88,6 +91,7 @@ impl Config {
             pids: 32,
             cpu_time: None,
             timeout: None,
+            timeout_from: None,
             open_files: 1024,
             file_size: 1 << 30,
             quiet_fallback: false,

@@ -221,7 +221,7 @@ fn make_tmp(root: &Path, size: u64) -> Result<(), ChildError> {
         Some("pvm-tmp"),
         &tmp,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         Some(data.as_str()),
     )
     .ctx("mounting the private /tmp")?;

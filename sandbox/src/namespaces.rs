@@ -31,22 +31,29 @@ fn userns_error(call: &str, err: io::Error) -> ChildError {
 /// denied in every case, so the container can never drop a group to gain access.
 pub(crate) fn enter_user_and_pid(outer_uid: u32, outer_gid: u32, run_uid: u32, run_gid: u32) -> Result<(), ChildError> {
     let root = outer_uid == 0;
-    if root {
-        // SAFETY: setgroups with a zero-length list reads no memory.
-        cvt(unsafe { libc::setgroups(0, std::ptr::null()) }).ctx("dropping the supplementary groups")?;
-    }
-    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| userns_error("unshare(CLONE_NEWUSER)", io::Error::from(e)))?;
-    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| map_error("/proc/self/setgroups", e))?;
     let (u, g) = if root { (run_uid, run_gid) } else { (outer_uid, outer_gid) };
-    std::fs::write("/proc/self/uid_map", format!("{u} {u} 1\n")).map_err(|e| map_error("/proc/self/uid_map", e))?;
-    std::fs::write("/proc/self/gid_map", format!("{g} {g} 1\n")).map_err(|e| map_error("/proc/self/gid_map", e))?;
     if root {
-        // Become the unprivileged ids. Uid 0 is not mapped in this namespace, so the kernel
-        // keeps the namespace's capabilities (needed to build the container; dropped later).
+        // Become the unprivileged ids first (a process inside a new user namespace can only
+        // map its own ids, and has no capability in the parent namespace to map others).
+        // SAFETY: setgroups with a zero-length list reads no memory; the rest take integers.
+        cvt(unsafe { libc::setgroups(0, std::ptr::null()) }).ctx("dropping the supplementary groups")?;
         // SAFETY: plain integer arguments.
         cvt(unsafe { libc::setresgid(g, g, g) }).ctx("switching to the unprivileged gid")?;
         // SAFETY: plain integer arguments.
         cvt(unsafe { libc::setresuid(u, u, u) }).ctx("switching to the unprivileged uid")?;
+        // The uid change made the process non-dumpable, which hands its /proc files to root:
+        // take them back to write the maps, and give them up again below.
+        // SAFETY: PR_SET_DUMPABLE takes a plain integer.
+        cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1 as libc::c_ulong, 0, 0, 0) }).ctx("PR_SET_DUMPABLE 1")?;
+    }
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| userns_error("unshare(CLONE_NEWUSER)", io::Error::from(e)))?;
+    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| map_error("/proc/self/setgroups", e))?;
+    std::fs::write("/proc/self/uid_map", format!("{u} {u} 1\n")).map_err(|e| map_error("/proc/self/uid_map", e))?;
+    std::fs::write("/proc/self/gid_map", format!("{g} {g} 1\n")).map_err(|e| map_error("/proc/self/gid_map", e))?;
+    if root {
+        // No other process of that uid on the host may trace the shim.
+        // SAFETY: as above.
+        cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) }).ctx("PR_SET_DUMPABLE 0")?;
     }
     unshare(CloneFlags::CLONE_NEWPID).ctx("creating the PID namespace (unshare(CLONE_NEWPID))")?;
     Ok(())

@@ -71,7 +71,7 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
     let _ = std::io::stderr().flush();
     let term = sys::TermState::save();
     let reaper = if cgroups.dirs.is_empty() { None } else { spawn_reaper(&cgroups) };
-    let start = Instant::now();
+    let start = cfg.timeout_from.unwrap_or_else(Instant::now);
     // SAFETY: `run` checked that this process is single-threaded.
     let shim = match unsafe { sys::fork() } {
         Ok(0) => {
