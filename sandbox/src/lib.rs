@@ -10,7 +10,8 @@
 //! use std::time::Duration;
 //! fn main() {
 //!     // Parse flags and read the program first, then, before any thread is started:
-//!     let mut cfg = pvm_sandbox::Config::new("/home/me/app");
+//!     let mut cfg = pvm_sandbox::Config::new();
+//!     cfg.allow_read.push("/home/me/data".into());
 //!     cfg.memory = pvm_sandbox::size_parse("256M").expect("valid size");
 //!     cfg.timeout = Some(Duration::from_secs(5));
 //!     let status = match pvm_sandbox::run(&cfg, || 0 /* run the VM here */) {
@@ -214,7 +215,10 @@ pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxErro
     let filters = seccomp::build()?;
     // SAFETY: geteuid/getegid cannot fail.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    let (run_uid, run_gid) = if uid == 0 { (cfg.root_maps_to, cfg.root_maps_to) } else { (uid, gid) };
+    // Root of the host (not of an enclosing user namespace, whose uid 0 is someone else
+    // outside) runs the program as an unprivileged uid.
+    let host_root = uid == 0 && sys::in_initial_userns();
+    let (run_uid, run_gid) = if host_root { (cfg.root_maps_to, cfg.root_maps_to) } else { (uid, gid) };
     // +1: the shim lives in the cgroup too.
     let (cgroups, mem, pids) = cgroups::Cgroups::create(cfg.memory, cfg.pids.saturating_add(1));
     let report = LimitsReport::build(cfg, &mem, &pids, uid);

@@ -26,12 +26,12 @@ fn userns_error(call: &str, err: io::Error) -> ChildError {
 ///
 /// The program runs as `run_uid`/`run_gid` inside and outside: an unprivileged caller's own
 /// ids (mapped to themselves, a single line each, which an unprivileged process may write);
-/// for a root caller, an unprivileged uid such as 65534, with the supplementary groups dropped
+/// for the host's root (then the ids differ), an unprivileged uid such as 65534, with the supplementary groups dropped
 /// first, so that the program can read nothing an ordinary user could not. setgroups(2) is
 /// denied in every case, so the container can never drop a group to gain access.
 pub(crate) fn enter_user_and_pid(outer_uid: u32, outer_gid: u32, run_uid: u32, run_gid: u32) -> Result<(), ChildError> {
-    let root = outer_uid == 0;
-    let (u, g) = if root { (run_uid, run_gid) } else { (outer_uid, outer_gid) };
+    let root = (run_uid, run_gid) != (outer_uid, outer_gid);
+    let (u, g) = (run_uid, run_gid);
     if root {
         // Become the unprivileged ids first (a process inside a new user namespace can only
         // map its own ids, and has no capability in the parent namespace to map others).

@@ -284,3 +284,14 @@ impl TermState {
         }
     }
 }
+
+/// Whether this process is in the initial user namespace (its uid map is the identity over
+/// every id), i.e. whether uid 0 here is the host's root.
+pub(crate) fn in_initial_userns() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| {
+            let f: Vec<&str> = m.split_whitespace().collect();
+            f == ["0", "0", "4294967295"]
+        })
+        .unwrap_or(false)
+}

@@ -85,7 +85,10 @@ fn main() {
     let check = args.remove(0);
     let program_dir = fs::canonicalize(&program_dir).unwrap_or(program_dir);
     // SAFETY: geteuid/getuid cannot fail.
-    let expected_uid = if unsafe { libc::geteuid() } == 0 { cfg.root_maps_to } else { unsafe { libc::geteuid() } };
+    let host_root = unsafe { libc::geteuid() } == 0
+        && fs::read_to_string("/proc/self/uid_map").is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]);
+    // SAFETY: geteuid cannot fail.
+    let expected_uid = if host_root { cfg.root_maps_to } else { unsafe { libc::geteuid() } };
     if thread_first {
         std::thread::spawn(|| std::thread::sleep(Duration::from_secs(60)));
         std::thread::sleep(Duration::from_millis(50));
@@ -728,7 +731,8 @@ fn check_status(expected_uid: u32) -> R {
     let uid = field("Uid:");
     let want = expected_uid.to_string();
     ensure(uid.split_whitespace().all(|u| u == want), || format!("Uid: {uid}, expected {want}"))?;
-    ensure(expected_uid != 0, || "the program runs as uid 0".into())?;
+    // (uid 0 only inside an enclosing user namespace, where it is not the host's root)
+    ensure(expected_uid != 0 || !fs::read_to_string("/proc/self/uid_map").unwrap_or_default().contains("4294967295"), || "the program runs as the host's uid 0".into())?;
     let groups = field("Groups:");
     ensure(groups.is_empty() || groups == "65534", || format!("supplementary groups: {groups}"))?;
     // The caller's session (its leader is outside the PID namespace, so getsid says 0): the
