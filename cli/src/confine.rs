@@ -155,7 +155,20 @@ pub enum Program {
 /// Opens the entry program once and decides what it is. Regular files are sniffed (4 bytes);
 /// anything else readable (a pipe, `/dev/stdin`) is read whole, with a cap.
 pub fn read_program(path: &str) -> Result<Program, String> {
-    let mut f = File::open(path).map_err(|e| io_reason(&e))?;
+    let mut f = match inherited_fd(path) {
+        // The descriptor itself, not a re-open of it through /proc (a pipe made by another
+        // user cannot be re-opened).
+        Some(fd) => {
+            // SAFETY: dup of a descriptor number; the result is owned by the File below.
+            let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+            if d < 0 {
+                return Err(io_reason(&std::io::Error::last_os_error()));
+            }
+            // SAFETY: d was just created by fcntl and is owned here only.
+            unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(d) }
+        }
+        None => File::open(path).map_err(|e| io_reason(&e))?,
+    };
     let meta = f.metadata().map_err(|e| io_reason(&e))?;
     if meta.is_dir() {
         return Err("is a directory".into());
@@ -182,6 +195,15 @@ pub fn read_program(path: &str) -> Result<Program, String> {
         return Err(format!("is larger than the {} MiB limit for source files", MAX_SOURCE_BYTES >> 20));
     }
     source_text(bytes).map(Program::SourceText)
+}
+
+/// The descriptor named by `/dev/stdin`, `/dev/fd/N` or `/proc/self/fd/N`.
+fn inherited_fd(path: &str) -> Option<libc::c_int> {
+    if path == "/dev/stdin" {
+        return Some(0);
+    }
+    let n = path.strip_prefix("/dev/fd/").or_else(|| path.strip_prefix("/proc/self/fd/"))?;
+    n.parse().ok().filter(|&n: &libc::c_int| n >= 0)
 }
 
 /// A path made absolute against `cwd`, with `.` and `..` removed lexically.

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct RunOpts {
     /// Heap limit (bytes, or with K, M, G suffix); exceeding it stops the program.
-    /// Default: 1G, or 3/4 of --memory if that is less (so that the program stops at its
+    /// Default: 1G, or half of --memory if that is less (so that the program stops at its
     /// own heap limit, with its output written, before the container's memory limit).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_heap: Option<u64>,
@@ -67,8 +67,8 @@ struct RunOpts {
     /// Size of the container's private /tmp.
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     tmp_size: u64,
-    /// Memory limit of the container (the outer fence around --max-heap).
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    /// Memory limit of the container, loading included (the outer fence around --max-heap).
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     memory: u64,
     /// Maximum number of processes and threads in the container.
     #[arg(long, value_name = "N", default_value_t = 32)]
@@ -84,7 +84,7 @@ struct RunOpts {
 
 impl RunOpts {
     fn max_heap(&self) -> u64 {
-        self.max_heap.unwrap_or_else(|| (1u64 << 30).min(self.memory / 4 * 3))
+        self.max_heap.unwrap_or_else(|| (1u64 << 30).min(self.memory / 2))
     }
 
     fn grants(&self) -> Vec<PathBuf> {

@@ -27,13 +27,13 @@ pub fn fallback_address_space(memory: u64) -> u64 {
 }
 
 /// Size of the private /tmp. With a memory cgroup its pages are charged to the container like
-/// any other memory; without one nothing would count them, so /tmp is capped at half the
-/// memory limit and its full size is reserved out of it (see [`watchdog_budget`]).
+/// any other memory; without one nothing would count them, so /tmp is capped at a quarter of
+/// the memory limit and its full size is reserved out of it (see [`watchdog_budget`]).
 pub(crate) fn effective_tmp_size(cfg: &Config, memory_cgroup: bool) -> u64 {
     if memory_cgroup {
         cfg.tmp_size
     } else {
-        cfg.tmp_size.min(cfg.memory / 2)
+        cfg.tmp_size.min(cfg.memory / 4)
     }
 }
 
