@@ -68,6 +68,11 @@ fn setup(plan: &ChildPlan, msg: RawFd, life: RawFd) -> Result<(), ChildError> {
     }
 
     reset_environment(&plan.env);
+    // The shim ignores the terminal's stop signals; the program must not (an ignored SIGTTIN
+    // makes a background read fail with EIO instead of stopping the job).
+    for sig in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+        sys::set_sig_handler(sig, libc::SIG_DFL).ctx("resetting the job-control signals")?;
+    }
     crate::limits::apply(&plan.rlimits)?;
     crate::init::emulate_default_signals()?;
     sys::sigmask(libc::SIG_SETMASK, &plan.orig_mask).ctx("restoring the signal mask")?;
