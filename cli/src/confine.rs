@@ -80,14 +80,21 @@ impl ConfinedResolver {
             "a program read from a pipe may only import from granted paths (--allow-read PATH)".into()
         } else {
             let list: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
-            format!("imports may only name files under {} (grant more with --allow-read PATH)", list.join(", "))
+            format!(
+                "imports may only name files under {} (grant more with --allow-read PATH)",
+                list.join(", ")
+            )
         }
     }
 }
 
 impl Resolver for ConfinedResolver {
     fn resolve(&self, importer: &str, rel: &str) -> Result<Resolved, String> {
-        let base = if self.pipe_entry.as_deref() == Some(importer) { "" } else { importer };
+        let base = if self.pipe_entry.as_deref() == Some(importer) {
+            ""
+        } else {
+            importer
+        };
         let display = join_display(base, rel);
         let canon = std::fs::canonicalize(&display).map_err(|_| format!("no such file ({display})"))?;
         if !self.allowed(&canon) {
@@ -179,7 +186,10 @@ pub fn read_program(path: &str) -> Result<Program, String> {
         let n = f.read(&mut head).map_err(|e| io_reason(&e))?;
         if path.ends_with(".pvmc") || (n == 4 && &head == magic) {
             if meta.len() > MAX_BYTECODE_BYTES {
-                return Err(format!("is larger than the {} MiB limit for bytecode files", MAX_BYTECODE_BYTES >> 20));
+                return Err(format!(
+                    "is larger than the {} MiB limit for bytecode files",
+                    MAX_BYTECODE_BYTES >> 20
+                ));
             }
             let mut bytes = head[..n].to_vec();
             bytes.extend(read_capped(f, MAX_BYTECODE_BYTES - n as u64)?);
@@ -266,7 +276,10 @@ impl Grants {
         if ok {
             Ok(())
         } else {
-            Err(format!("not granted to the program (run pvm with --allow-read {} to grant it)", a.display()))
+            Err(format!(
+                "not granted to the program (run pvm with --allow-read {} to grant it)",
+                a.display()
+            ))
         }
     }
 
@@ -313,7 +326,10 @@ mod tests {
         assert!(g.check_write("/out/y").is_ok() && g.check_write("/tmp/y").is_ok());
         assert!(g.check_read("/datax").is_err());
         // A working directory under /tmp is the caller's, not the container's private /tmp.
-        let g = Grants { cwd: PathBuf::from("/tmp/work"), ..g };
+        let g = Grants {
+            cwd: PathBuf::from("/tmp/work"),
+            ..g
+        };
         assert!(g.check_read("x").is_err() && g.check_write("x").is_err() && g.check_write("/tmp/other").is_ok());
     }
 
@@ -330,7 +346,14 @@ mod tests {
         let entry = dir.join("prog/app.pvm").to_string_lossy().into_owned();
         let r = ConfinedResolver::for_entry(&entry, true, &[]);
         assert_eq!(r.resolve(&entry, "lib/a.pvm").expect("inside").text, "fn a() {}");
-        for bad in ["../other/secret.pvm", "link.pvm", "/etc/passwd", "/dev/zero", "lib", "/proc/self/environ"] {
+        for bad in [
+            "../other/secret.pvm",
+            "link.pvm",
+            "/etc/passwd",
+            "/dev/zero",
+            "lib",
+            "/proc/self/environ",
+        ] {
             let e = r.resolve(&entry, bad).expect_err(bad);
             assert!(!e.contains("secret text") && !e.contains("root:"), "{e}");
         }

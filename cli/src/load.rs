@@ -48,7 +48,10 @@ pub fn bounded(limits: &Limits, load: impl FnOnce() -> Result<Vec<u8>, Fail>) ->
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Stopped::Limit(format!("error: cannot create a pipe: {}\n", std::io::Error::last_os_error()), 125));
+        return Err(Stopped::Limit(
+            format!("error: cannot create a pipe: {}\n", std::io::Error::last_os_error()),
+            125,
+        ));
     }
     // SAFETY: both descriptors were just created and are owned here only.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
@@ -60,7 +63,10 @@ pub fn bounded(limits: &Limits, load: impl FnOnce() -> Result<Vec<u8>, Fail>) ->
     // by a thread that does not exist in it.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(Stopped::Limit(format!("error: cannot fork: {}\n", std::io::Error::last_os_error()), 125));
+        return Err(Stopped::Limit(
+            format!("error: cannot fork: {}\n", std::io::Error::last_os_error()),
+            125,
+        ));
     }
     if pid == 0 {
         drop(rd);
@@ -142,7 +148,10 @@ pub fn bounded(limits: &Limits, load: impl FnOnce() -> Result<Vec<u8>, Fail>) ->
     while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {}
     if timed_out {
         let t = limits.timeout.unwrap_or_default();
-        return Err(Stopped::Limit(format!("error: time limit exceeded ({} s) while loading the program\n", t.as_secs()), 124));
+        return Err(Stopped::Limit(
+            format!("error: time limit exceeded ({} s) while loading the program\n", t.as_secs()),
+            124,
+        ));
     }
     if libc::WIFEXITED(status) {
         return match libc::WEXITSTATUS(status) {
@@ -153,7 +162,10 @@ pub fn bounded(limits: &Limits, load: impl FnOnce() -> Result<Vec<u8>, Fail>) ->
     let sig = libc::WTERMSIG(status);
     if sig == libc::SIGXCPU || (sig == libc::SIGKILL && limits.cpu_time.is_some()) {
         return Err(Stopped::Limit(
-            format!("error: time limit exceeded ({} s of CPU time) while loading the program\n", limits.cpu_time.unwrap_or(0)),
+            format!(
+                "error: time limit exceeded ({} s of CPU time) while loading the program\n",
+                limits.cpu_time.unwrap_or(0)
+            ),
             124,
         ));
     }

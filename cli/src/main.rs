@@ -351,7 +351,12 @@ fn parse_env(list: &[String]) -> Result<Vec<(std::ffi::OsString, std::ffi::OsStr
             Some((k, v)) if !k.is_empty() => out.push((k.into(), v.into())),
             None if !e.is_empty() => match std::env::var_os(e) {
                 Some(v) => out.push((e.into(), v)),
-                None => return Err(Fail::Status(format!("error: --env {e}: {e} is not set here; use --env {e}=VALUE\n"), 2)),
+                None => {
+                    return Err(Fail::Status(
+                        format!("error: --env {e}: {e} is not set here; use --env {e}=VALUE\n"),
+                        2,
+                    ))
+                }
             },
             _ => return Err(Fail::Status(format!("error: --env {e}: expected NAME or NAME=VALUE\n"), 2)),
         }
@@ -364,7 +369,11 @@ fn warn_marker() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
     Some(base.join("pvm").join("cgroup-fallback-warned"))
 }
 

@@ -190,7 +190,14 @@ fn wait(mut child: std::process::Child, limit: Duration) -> Output {
 }
 
 fn code(o: &Output, want: i32) {
-    assert_eq!(o.status.code(), Some(want), "status {:?}\nstdout: {}\nstderr: {}", o.status, out(o), err(o));
+    assert_eq!(
+        o.status.code(),
+        Some(want),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        out(o),
+        err(o)
+    );
 }
 
 macro_rules! both {
@@ -424,7 +431,9 @@ fn check_kills(u: User) {
     let procs = || -> Vec<u32> {
         let mut v = Vec::new();
         for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
             if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
                 if String::from_utf8_lossy(&c).contains(&needle) {
                     v.push(pid);
@@ -453,7 +462,11 @@ fn check_kills(u: User) {
     };
     for victim in ["supervisor", "shim"] {
         let mut c = pvm_as(u);
-        c.args(["run", &needle]).env("PVM_QUIET_FALLBACK", "1").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.args(["run", &needle])
+            .env("PVM_QUIET_FALLBACK", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = c.spawn().expect("spawn");
         let pid = child.id();
         let mut line = [0u8; 6];

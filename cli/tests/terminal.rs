@@ -24,7 +24,12 @@ struct Shell {
 impl Shell {
     fn start(nobody: bool) -> Shell {
         let mut master = -1;
-        let ws = libc::winsize { ws_row: 40, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
+        let ws = libc::winsize {
+            ws_row: 40,
+            ws_col: 200,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         let mut argv: Vec<std::ffi::CString> = Vec::new();
         if nobody && is_root() {
             for a in ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] {
@@ -56,7 +61,11 @@ impl Shell {
         let master = unsafe { OwnedFd::from_raw_fd(master) };
         // SAFETY: fcntl on our own descriptor.
         unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
-        let mut sh = Shell { master, pid, seen: Vec::new() };
+        let mut sh = Shell {
+            master,
+            pid,
+            seen: Vec::new(),
+        };
         sh.expect("$ ", 10);
         sh
     }
@@ -68,7 +77,11 @@ impl Shell {
     }
 
     fn pump(&mut self, ms: i32) {
-        let mut pfd = libc::pollfd { fd: self.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         if unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
             let mut buf = [0u8; 4096];
@@ -88,7 +101,10 @@ impl Shell {
             if text.contains(needle) {
                 return text;
             }
-            assert!(start.elapsed() < Duration::from_secs(secs), "no {needle:?} on the terminal; it shows:\n{text}");
+            assert!(
+                start.elapsed() < Duration::from_secs(secs),
+                "no {needle:?} on the terminal; it shows:\n{text}"
+            );
             self.pump(50);
         }
     }
@@ -130,7 +146,10 @@ fn program(name: &str, src: &str) -> String {
 }
 
 fn background_read_is_stopped(nobody: bool) {
-    let app = program(&format!("bg{nobody}"), "fn main() { let l = read_line(); println(\"got:\" + l); }\n");
+    let app = program(
+        &format!("bg{nobody}"),
+        "fn main() { let l = read_line(); println(\"got:\" + l); }\n",
+    );
     let mut sh = Shell::start(nobody);
     sh.send(&format!("{PVM} run {app} &\n"));
     sh.expect("$ ", 10);
@@ -139,7 +158,10 @@ fn background_read_is_stopped(nobody: bool) {
     let mark = sh.seen.len();
     sh.send("echo typed-$((40+2))\n");
     let text = sh.expect_from(mark, "typed-42", 10);
-    assert!(!text.contains("got:"), "the background pvm read the line typed for the shell:\n{text}");
+    assert!(
+        !text.contains("got:"),
+        "the background pvm read the line typed for the shell:\n{text}"
+    );
     sh.send("jobs\n");
     sh.expect("Stopped", 10);
     sh.send("fg\n");

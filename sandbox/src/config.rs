@@ -186,11 +186,15 @@ fn open_grant(p: &Path, writable: bool) -> Result<Grant, SandboxError> {
     let st = crate::sys::fstat(fd.as_raw_fd()).map_err(|e| bad(e.to_string()))?;
     let kind = st.st_mode & libc::S_IFMT;
     if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
-        return Err(bad("is a device; devices cannot be granted (the container has its own /dev with null, zero, random and urandom)".into()));
+        return Err(bad(
+            "is a device; devices cannot be granted (the container has its own /dev with null, zero, random and urandom)".into(),
+        ));
     }
     let path = fd_path(fd.as_raw_fd()).map_err(|e| bad(format!("cannot tell where it is: {e}")))?;
     if path == Path::new("/") {
-        return Err(bad("refusing to grant the host's root directory; name the directories the program needs".into()));
+        return Err(bad(
+            "refusing to grant the host's root directory; name the directories the program needs".into(),
+        ));
     }
     for never in NEVER_GRANTED {
         if path.starts_with(never) {
@@ -253,7 +257,16 @@ mod tests {
 
     #[test]
     fn refuses_root_devices_and_kernel_interfaces() {
-        for p in ["/", "/dev", "/dev/null", "/dev/kmsg", "/proc/self", "/proc", "/sys", "/nonexistent-pvm-dir"] {
+        for p in [
+            "/",
+            "/dev",
+            "/dev/null",
+            "/dev/kmsg",
+            "/proc/self",
+            "/proc",
+            "/sys",
+            "/nonexistent-pvm-dir",
+        ] {
             let mut c = Config::new();
             c.allow_read.push(p.into());
             let e = c.grants().expect_err(p);

@@ -218,7 +218,11 @@ pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxErro
     // Root of the host (not of an enclosing user namespace, whose uid 0 is someone else
     // outside) runs the program as an unprivileged uid.
     let host_root = uid == 0 && sys::in_initial_userns();
-    let (run_uid, run_gid) = if host_root { (cfg.root_maps_to, cfg.root_maps_to) } else { (uid, gid) };
+    let (run_uid, run_gid) = if host_root {
+        (cfg.root_maps_to, cfg.root_maps_to)
+    } else {
+        (uid, gid)
+    };
     // +1: the shim lives in the cgroup too.
     let (cgroups, mem, pids) = cgroups::Cgroups::create(cfg.memory, cfg.pids.saturating_add(1));
     let report = LimitsReport::build(cfg, &mem, &pids, uid);

@@ -60,7 +60,8 @@ fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Resu
     // this pipe: the shim holds the only write end.
     let (life_rd, life_wr) = sys::pipe().map_err(|e| ChildError::new("creating a pipe", e))?;
     // Block SIGCHLD/SIGUSR1 before forking so that neither can be lost before sigwaitinfo.
-    sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1, libc::SIGUSR2])).map_err(|e| ChildError::new("blocking signals", e))?;
+    sys::sigmask(libc::SIG_BLOCK, &sys::sigset(&[libc::SIGCHLD, libc::SIGUSR1, libc::SIGUSR2]))
+        .map_err(|e| ChildError::new("blocking signals", e))?;
     // SAFETY: the shim is single-threaded (forked from a single-threaded parent).
     let pid = unsafe { sys::fork() }.map_err(|e| ChildError::new("forking the container's init", e))?;
     if pid == 0 {

@@ -198,7 +198,16 @@ fn spawn_reaper(cgroups: &Cgroups) -> Option<(libc::pid_t, RawFd)> {
             // kill -9 of the group) must not take the reaper with it.
             // SAFETY: setsid has no preconditions.
             unsafe { libc::setsid() };
-            for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU, libc::SIGPIPE] {
+            for sig in [
+                libc::SIGINT,
+                libc::SIGHUP,
+                libc::SIGTERM,
+                libc::SIGQUIT,
+                libc::SIGTSTP,
+                libc::SIGTTIN,
+                libc::SIGTTOU,
+                libc::SIGPIPE,
+            ] {
                 let _ = sys::set_sig_handler(sig, libc::SIG_IGN);
             }
             // Hold no standard stream open (a reader of pvm's output must see its end).

@@ -578,7 +578,12 @@ fn check_tty(u: User) {
     assert_eq!(r, 0, "openpty");
     // SAFETY: both descriptors were just created and are owned here only.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let ws = libc::winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: valid descriptor and winsize.
     unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
     // SAFETY: termios is plain data filled in by tcgetattr.
@@ -620,11 +625,16 @@ fn check_tty(u: User) {
 fn check_killed_shim(u: User) {
     let f = Fixture::new("killshim");
     let mut cmd = command(u);
-    cmd.args(f.args(&["ready-then-sleep"])).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    cmd.args(f.args(&["ready-then-sleep"]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
     let mut child = cmd.spawn().expect("spawn");
     let pid = child.id();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
     if u == User::Nobody && !nobody_has_userns() {
         assert_userns_refused(&wait_with_timeout(child, Duration::from_secs(60)));
         return;
@@ -646,7 +656,12 @@ fn check_killed_shim(u: User) {
     assert!(text(&out.stderr).contains("shim"), "{}", text(&out.stderr));
     let start = Instant::now();
     while !f.processes().is_empty() || !cgroup_dirs_of(pid).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "left: {:?} {:?}", f.processes(), cgroup_dirs_of(pid));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "left: {:?} {:?}",
+            f.processes(),
+            cgroup_dirs_of(pid)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -175,7 +175,10 @@ fn run_check(check: &str, args: &[String], program_dir: &std::path::Path, expect
             }
         }
         "read-file" => {
-            print!("{}", fs::read_to_string(arg(args, 0)?).map_err(|e| format!("{}: {e}", arg(args, 0).unwrap_or("")))?);
+            print!(
+                "{}",
+                fs::read_to_string(arg(args, 0)?).map_err(|e| format!("{}: {e}", arg(args, 0).unwrap_or("")))?
+            );
             Ok(0)
         }
         "tty-settings" => check_tty_settings(),
@@ -241,7 +244,9 @@ fn check_pid(host_pid: &str) -> R {
 }
 
 fn check_fs(marker: &str, program_dir: &std::path::Path) -> R {
-    ensure(fs::metadata(marker).is_err(), || format!("marker {marker} outside the grants is visible"))?;
+    ensure(fs::metadata(marker).is_err(), || {
+        format!("marker {marker} outside the grants is visible")
+    })?;
     let app = program_dir.join("app.pvm");
     ensure(fs::symlink_metadata(&app).is_err(), || {
         format!("{} (the program's own directory) is visible", app.display())
@@ -345,7 +350,11 @@ fn check_readonly(program_dir: &std::path::Path) -> R {
     }
     let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
     if !cwd.starts_with("/tmp") {
-        expect_err(fs::write(cwd.join("newfile"), "x"), "writing in the working directory", &[libc::EROFS])?;
+        expect_err(
+            fs::write(cwd.join("newfile"), "x"),
+            "writing in the working directory",
+            &[libc::EROFS],
+        )?;
     }
     expect_err(fs::write("/dev/newfile", "x"), "writing /dev/newfile", &[libc::EROFS])?;
     fs::create_dir("/tmp/d").map_err(|e| format!("mkdir /tmp/d: {e}"))?;
@@ -417,7 +426,9 @@ fn check_net(host_port: u16) -> R {
     ensure(ifaces == ["lo"], || format!("interfaces {ifaces:?}, expected only lo"))?;
     match std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], host_port).into(), Duration::from_secs(2)) {
         Ok(_) => return Err(format!("connected to the host's 127.0.0.1:{host_port}")),
-        Err(e) => ensure(e.raw_os_error() == Some(libc::EPERM), || format!("connect to host port: {e}, expected EPERM"))?,
+        Err(e) => ensure(e.raw_os_error() == Some(libc::EPERM), || {
+            format!("connect to host port: {e}, expected EPERM")
+        })?,
     }
     // No socket of any family can even be created.
     for (name, family) in [
@@ -435,7 +446,9 @@ fn check_net(host_port: u16) -> R {
             // SAFETY: closing the descriptor we just got.
             unsafe { libc::close(fd) };
         }
-        ensure(fd < 0 && err == libc::EPERM, || format!("socket({name}) = {fd}, errno {err}; expected EPERM"))?;
+        ensure(fd < 0 && err == libc::EPERM, || {
+            format!("socket({name}) = {fd}, errno {err}; expected EPERM")
+        })?;
     }
     let mut sv = [0; 2];
     // SAFETY: sv has room for two descriptors.
@@ -454,7 +467,9 @@ fn check_env(expected: &[String]) -> R {
     ensure(got == want, || format!("environment {got:?}, expected {want:?}"))?;
     if let Ok(raw) = fs::read("/proc/self/environ") {
         let text = String::from_utf8_lossy(&raw);
-        ensure(!text.contains("PVM_PROBE_SECRET"), || format!("/proc/self/environ shows the host's environment: {text}"))?;
+        ensure(!text.contains("PVM_PROBE_SECRET"), || {
+            format!("/proc/self/environ shows the host's environment: {text}")
+        })?;
     }
     // What native code could read in its own memory: the initial environment block.
     let stat = fs::read_to_string("/proc/self/stat").map_err(|e| e.to_string())?;
@@ -465,14 +480,23 @@ fn check_env(expected: &[String]) -> R {
             // SAFETY: [start, end) is this process's environment block, mapped in its stack.
             let block = unsafe { std::slice::from_raw_parts(start as *const u8, end - start) };
             let text = String::from_utf8_lossy(block);
-            ensure(!text.contains("PVM_PROBE_SECRET"), || "the initial environment block still holds the host's environment".into())?;
+            ensure(!text.contains("PVM_PROBE_SECRET"), || {
+                "the initial environment block still holds the host's environment".into()
+            })?;
         }
     }
     Ok(0)
 }
 
 fn check_kernel_files() -> R {
-    for p in ["/proc/kpageflags", "/proc/kpagecount", "/proc/vmallocinfo", "/proc/slabinfo", "/proc/self/environ", "/proc/1/environ"] {
+    for p in [
+        "/proc/kpageflags",
+        "/proc/kpagecount",
+        "/proc/vmallocinfo",
+        "/proc/slabinfo",
+        "/proc/self/environ",
+        "/proc/1/environ",
+    ] {
         if let Ok(data) = fs::read(p) {
             ensure(data.is_empty(), || format!("{p} is readable ({} bytes)", data.len()))?;
         }
@@ -487,7 +511,15 @@ fn check_devices(host_paths: &[String]) -> R {
             Err(e) => ensure(e.raw_os_error() != Some(libc::EBUSY), || format!("{p}: {e}"))?,
         }
     }
-    for p in ["/dev/kvm", "/dev/kmsg", "/dev/vcs", "/dev/userfaultfd", "/dev/mem", "/dev/tty", "/dev/console"] {
+    for p in [
+        "/dev/kvm",
+        "/dev/kmsg",
+        "/dev/vcs",
+        "/dev/userfaultfd",
+        "/dev/mem",
+        "/dev/tty",
+        "/dev/console",
+    ] {
         ensure(fs::OpenOptions::new().read(true).open(p).is_err(), || format!("opened {p}"))?;
     }
     let node = cs("/tmp/null2");
@@ -517,7 +549,9 @@ fn check_mount_flags() -> R {
             continue;
         }
         let o: Vec<&str> = opts.split(',').collect();
-        ensure(o.contains(&"nodev") && o.contains(&"nosuid"), || format!("{mp} is mounted without nodev or nosuid: {line}"))?;
+        ensure(o.contains(&"nodev") && o.contains(&"nosuid"), || {
+            format!("{mp} is mounted without nodev or nosuid: {line}")
+        })?;
         if !mp.starts_with("/proc") {
             ensure(o.contains(&"noexec"), || format!("{mp} is mounted without noexec: {line}"))?;
         }
@@ -547,7 +581,9 @@ fn check_locks(path: &str) -> R {
     use std::os::fd::AsRawFd;
     // SAFETY: flock on a descriptor we own.
     let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    ensure(r < 0 && errno() == libc::EPERM, || format!("flock on {path}: {r}, errno {}", errno()))?;
+    ensure(r < 0 && errno() == libc::EPERM, || {
+        format!("flock on {path}: {r}, errno {}", errno())
+    })?;
     // SAFETY: flock is plain data.
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
     fl.l_type = libc::F_RDLCK as libc::c_short;
@@ -555,7 +591,9 @@ fn check_locks(path: &str) -> R {
     for cmd in [libc::F_SETLK, libc::F_OFD_SETLK] {
         // SAFETY: fl is a valid struct flock.
         let r = unsafe { libc::fcntl(f.as_raw_fd(), cmd, &fl) };
-        ensure(r < 0 && errno() == libc::EPERM, || format!("fcntl lock {cmd} on {path}: {r}, errno {}", errno()))?;
+        ensure(r < 0 && errno() == libc::EPERM, || {
+            format!("fcntl lock {cmd} on {path}: {r}, errno {}", errno())
+        })?;
     }
     Ok(0)
 }
@@ -585,9 +623,15 @@ fn check_wx() -> R {
     ensure(p != libc::MAP_FAILED, || format!("mmap RW: {}", io::Error::last_os_error()))?;
     // SAFETY: p is our mapping of 4096 bytes.
     unsafe {
-        ensure(libc::mprotect(p, 4096, rwx) != 0 && errno() == libc::EPERM, || "mprotect RWX was allowed".into())?;
-        ensure(libc::mprotect(p, 4096, rx) == 0, || format!("mprotect RX: {}", io::Error::last_os_error()))?;
-        ensure(libc::mprotect(p, 4096, rw) == 0, || format!("mprotect back to RW: {}", io::Error::last_os_error()))?;
+        ensure(libc::mprotect(p, 4096, rwx) != 0 && errno() == libc::EPERM, || {
+            "mprotect RWX was allowed".into()
+        })?;
+        ensure(libc::mprotect(p, 4096, rx) == 0, || {
+            format!("mprotect RX: {}", io::Error::last_os_error())
+        })?;
+        ensure(libc::mprotect(p, 4096, rw) == 0, || {
+            format!("mprotect back to RW: {}", io::Error::last_os_error())
+        })?;
         libc::munmap(p, 4096);
     }
     Ok(0)
@@ -604,11 +648,17 @@ fn check_tmpfill(limit: u64) -> R {
             Err(_) => break,
         }
         if written > limit + (64 << 20) {
-            return Err(format!("held {} MiB in /tmp under a {} MiB memory limit", written >> 20, limit >> 20));
+            return Err(format!(
+                "held {} MiB in /tmp under a {} MiB memory limit",
+                written >> 20,
+                limit >> 20
+            ));
         }
     }
     println!("stopped after {} MiB", written >> 20);
-    ensure(written <= limit, || format!("held {} MiB in /tmp under a {} MiB memory limit", written >> 20, limit >> 20))?;
+    ensure(written <= limit, || {
+        format!("held {} MiB in /tmp under a {} MiB memory limit", written >> 20, limit >> 20)
+    })?;
     Ok(0)
 }
 
@@ -616,7 +666,9 @@ fn check_tty_settings() -> R {
     // SAFETY: termios and winsize are plain data filled in by the kernel.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
     // SAFETY: t is a valid out-pointer.
-    ensure(unsafe { libc::tcgetattr(0, &mut t) } == 0, || format!("stdin is not a terminal: {}", io::Error::last_os_error()))?;
+    ensure(unsafe { libc::tcgetattr(0, &mut t) } == 0, || {
+        format!("stdin is not a terminal: {}", io::Error::last_os_error())
+    })?;
     t.c_lflag &= !(libc::ECHO | libc::ICANON);
     // SAFETY: t is a valid termios.
     let r = unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
@@ -732,14 +784,19 @@ fn check_status(expected_uid: u32) -> R {
     let want = expected_uid.to_string();
     ensure(uid.split_whitespace().all(|u| u == want), || format!("Uid: {uid}, expected {want}"))?;
     // (uid 0 only inside an enclosing user namespace, where it is not the host's root)
-    ensure(expected_uid != 0 || !fs::read_to_string("/proc/self/uid_map").unwrap_or_default().contains("4294967295"), || "the program runs as the host's uid 0".into())?;
+    ensure(
+        expected_uid != 0 || !fs::read_to_string("/proc/self/uid_map").unwrap_or_default().contains("4294967295"),
+        || "the program runs as the host's uid 0".into(),
+    )?;
     let groups = field("Groups:");
     ensure(groups.is_empty() || groups == "65534", || format!("supplementary groups: {groups}"))?;
     // The caller's session (its leader is outside the PID namespace, so getsid says 0): the
     // terminal's job control applies; setsid is denied, so is TIOCSTI.
     // SAFETY: getsid(0) has no preconditions.
     let sid = unsafe { libc::getsid(0) };
-    ensure(sid == 0, || format!("session id {sid}, expected the caller's session (0 seen from inside)"))?;
+    ensure(sid == 0, || {
+        format!("session id {sid}, expected the caller's session (0 seen from inside)")
+    })?;
     let groups = fs::read_to_string("/proc/self/setgroups").map_err(|e| e.to_string())?;
     ensure(groups.trim() == "deny", || format!("setgroups: {groups}"))?;
     Ok(0)
