@@ -7,7 +7,6 @@
 //! program's own `exit(n)`.
 
 mod confine;
-mod load;
 
 use clap::{Parser, Subcommand};
 use confine::{ConfinedResolver, Grants};
@@ -253,18 +252,6 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         return Ok(run_vm(&mut vm, opts.stats));
     }
     let env = parse_env(&opts.env)?;
-    // Loading (reading, compiling, verifying) runs in a child process under --memory,
-    // --timeout and --cpu-time; the container gets what is left of --timeout.
-    let limits = load::Limits {
-        memory: opts.memory,
-        timeout: opts.timeout.map(std::time::Duration::from_secs),
-        cpu_time: opts.cpu_time,
-    };
-    let bytes = match load::bounded(&limits, || load(&file, &grants).map(|(m, _)| bcformat::encode(&m))) {
-        Ok(b) => b,
-        Err(load::Stopped::Failed(f)) => return Err(f),
-        Err(load::Stopped::Limit(msg, code)) => return Err(Fail::Status(msg, code)),
-    };
     let mut cfg = pvm_sandbox::Config::new();
     cfg.allow_read = opts.allow_read.clone();
     cfg.allow_write = opts.allow_write.clone();
@@ -275,25 +262,26 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
     cfg.cpu_time = opts.cpu_time;
     cfg.quiet_fallback = opts.quiet_fallback || std::env::var_os("PVM_QUIET_FALLBACK").is_some_and(|v| !v.is_empty() && v != "0");
     cfg.warn_marker = warn_marker();
-    // The time limit counts from pvm's start: loading took part of it.
-    cfg.timeout = limits.timeout;
+    // The time limit counts from pvm's start: loading is part of it.
+    cfg.timeout = opts.timeout.map(std::time::Duration::from_secs);
     cfg.timeout_from = Some(started);
     let file_grants = Grants::new(&opts.allow_read, &opts.allow_write);
     let max_read = usize::try_from(opts.max_heap()).unwrap_or(usize::MAX);
     let config = vm_config(&opts);
     let stats = opts.stats;
-    // The sandbox forks here: the body runs as PID 1 of a fresh container, where the module
-    // is decoded, verified and linked again (under the container's limits).
-    let body = move || {
+    // Loading (reading, compiling, verifying) runs in the container's supervising child,
+    // inside its memory limit and under --timeout, with pvm's own view of the files.
+    let load = || {
+        load(&file, &grants).map(|(m, _)| m).map_err(|Fail::Status(msg, code)| {
+            eprint!("{msg}");
+            i32::from(code)
+        })
+    };
+    // The body runs as PID 1 of a fresh container, where the module is verified and linked
+    // again when the VM is made.
+    let body = |module: Module| {
         let mut host = Host::new();
         host.capabilities(sandboxed_caps(args, file_grants, max_read));
-        let module = match bcformat::decode(&bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("error: {file}: {e}");
-                return 2;
-            }
-        };
         let mut vm = match Vm::new(module, &host, config) {
             Ok(vm) => vm,
             Err(e) => {
@@ -312,7 +300,7 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         });
         run_vm(&mut vm, stats) as i32
     };
-    match pvm_sandbox::run(&cfg, body) {
+    match pvm_sandbox::run_with(&cfg, load, body) {
         Ok(code) => Ok(code.clamp(0, 255) as u8),
         Err(e) => Err(Fail::Status(format!("error: {e}\n"), pvm_sandbox::EXIT_SANDBOX as u8)),
     }

@@ -227,6 +227,21 @@ pub fn on_stop_request(hook: fn()) -> std::io::Result<()> {
 /// by default the caller dies of it, as it would have without the sandbox). SIGTSTP, SIGTTIN
 /// and SIGTTOU stop the whole container, then this process; SIGCONT continues both.
 pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxError> {
+    run_with(cfg, || Ok(()), |()| body())
+}
+
+/// [`run`] with a loading step: `load` runs first, in the container's supervising child
+/// (the shim), after it joined the container's cgroups and before it enters the user
+/// namespace, so it reads files with the caller's credentials and view of the host while the
+/// memory limit (cgroup, or in the fallback the watchdog and an `RLIMIT_AS` fence) and the
+/// wall-clock limit already apply. Its value is handed to `body` inside the container (no
+/// copy: the container's init is forked from the shim). `Err(status)` ends the run with that
+/// status (`load` prints why). A memory limit hit while loading is reported as usual (137).
+pub fn run_with<T, P, F>(cfg: &Config, load: P, body: F) -> Result<i32, SandboxError>
+where
+    P: FnOnce() -> Result<T, i32>,
+    F: FnOnce(T) -> i32,
+{
     let threads = sys::thread_count().map_err(|e| SandboxError::setup("reading /proc/self/status", e))?;
     if threads != 1 {
         return Err(SandboxError::Threaded { threads });
@@ -282,11 +297,12 @@ pub fn run<F: FnOnce() -> i32>(cfg: &Config, body: F) -> Result<i32, SandboxErro
         },
         env: cfg.env.clone(),
         rlimits: limits::rlimit_plan(cfg, mem.is_ok(), pids.is_ok()),
+        load_fence: mem.is_err().then(|| fallback_address_space(cfg.memory)),
         orig_mask,
         filters,
     };
     let watchdog = mem.is_err().then(|| limits::watchdog_budget(cfg));
-    let r = supervise::launch(cfg, &plan, cgroups, watchdog, body);
+    let r = supervise::launch(cfg, &plan, cgroups, watchdog, load, body);
     drop(grants);
     r
 }

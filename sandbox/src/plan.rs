@@ -27,6 +27,8 @@ pub(crate) struct ChildPlan {
     /// The complete environment of the body.
     pub env: Vec<(OsString, OsString)>,
     pub rlimits: Vec<(Resource, u64)>,
+    /// Without a memory cgroup: the address space the loading step may add (RLIMIT_AS).
+    pub load_fence: Option<u64>,
     /// The caller's signal mask, restored before the body runs.
     pub orig_mask: libc::sigset_t,
     pub filters: Filters,

@@ -21,15 +21,39 @@ use crate::wire::{self, ChildError, Msg};
 /// Exit code of a child whose setup failed (the parent reports the error message instead).
 pub(crate) const SETUP_FAILED: i32 = 127;
 
-pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> ! {
+pub(crate) fn main<T, P, F>(plan: &ChildPlan, msg: RawFd, load: P, body: F) -> !
+where
+    P: FnOnce() -> Result<T, i32>,
+    F: FnOnce(T) -> i32,
+{
     if sys::set_pdeathsig(libc::SIGKILL).is_err() || nix::unistd::getppid().as_raw() != plan.parent_pid {
         sys::exit_now(SETUP_FAILED);
     }
     for sig in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
         let _ = sys::set_sig_handler(sig, libc::SIG_IGN);
     }
-    let init = match prepare(plan) {
-        Ok(()) => spawn_init(plan, msg, body),
+    let init = match join_cgroups(plan) {
+        Ok(()) => {
+            // The caller's loading step: inside the cgroups (or under the fallback fence),
+            // under the wall-clock limit, with the caller's credentials and view of the host.
+            let loaded = with_address_space_fence(plan.load_fence, load);
+            match loaded {
+                Ok(t) => match enter_namespaces(plan) {
+                    Ok(()) => spawn_init(plan, msg, move || body(t)),
+                    Err(e) => Err(e),
+                },
+                Err(code) => {
+                    wire::send(
+                        msg,
+                        &Msg::Exit {
+                            status: (code & 0xff) << 8,
+                            cpu_micros: 0,
+                        },
+                    );
+                    sys::exit_now(0)
+                }
+            }
+        }
         Err(e) => Err(e),
     };
     match init {
@@ -41,10 +65,38 @@ pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) ->
     }
 }
 
-fn prepare(plan: &ChildPlan) -> Result<(), ChildError> {
+fn join_cgroups(plan: &ChildPlan) -> Result<(), ChildError> {
     for procs in &plan.cgroup_procs {
         std::fs::write(procs, "0").map_err(|e| ChildError::new(format!("joining the cgroup {}", procs.display()), e))?;
     }
+    Ok(())
+}
+
+/// Run `f` with the soft `RLIMIT_AS` lowered to `fence` bytes above what is mapped now (when
+/// there is no memory cgroup), then put the soft limit back.
+fn with_address_space_fence<R>(fence: Option<u64>, f: impl FnOnce() -> R) -> R {
+    let Some(extra) = fence else { return f() };
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: old is a valid rlimit to fill in.
+    let have = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut old) } == 0;
+    if have {
+        let now = crate::watchdog::address_space(sys::getpid());
+        let lowered = libc::rlimit {
+            rlim_cur: now.saturating_add(extra).min(old.rlim_max),
+            rlim_max: old.rlim_max,
+        };
+        // SAFETY: lowering the soft limit below the hard one needs no privilege.
+        unsafe { libc::setrlimit(libc::RLIMIT_AS, &lowered) };
+    }
+    let r = f();
+    if have {
+        // SAFETY: raising the soft limit back up to (at most) the hard limit is allowed.
+        unsafe { libc::setrlimit(libc::RLIMIT_AS, &old) };
+    }
+    r
+}
+
+fn enter_namespaces(plan: &ChildPlan) -> Result<(), ChildError> {
     crate::namespaces::enter_user_and_pid(plan.uid, plan.gid, plan.run_uid, plan.run_gid)?;
     // Changing credentials clears the parent-death signal: set it again, then make sure the
     // parent did not die in between.

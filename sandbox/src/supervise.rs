@@ -51,18 +51,25 @@ enum Stop {
 }
 
 struct Outcome {
+    /// Whether the shim reported init's pid (loading was over).
+    container_started: bool,
     stop: Option<Stop>,
     exit: Option<(i32, u64)>,
     error: Option<SandboxError>,
 }
 
-pub(crate) fn launch<F: FnOnce() -> i32>(
+pub(crate) fn launch<T, P, F>(
     cfg: &Config,
     plan: &ChildPlan,
     mut cgroups: Cgroups,
     watchdog: Option<u64>,
+    load: P,
     body: F,
-) -> Result<i32, SandboxError> {
+) -> Result<i32, SandboxError>
+where
+    P: FnOnce() -> Result<T, i32>,
+    F: FnOnce(T) -> i32,
+{
     let (msg_rd, msg_wr) = sys::pipe().map_err(|e| SandboxError::supervise("creating a pipe", e))?;
     // A caller's SIGCHLD=SIG_IGN would make the kernel reap the shim before we can wait for it.
     let old_chld = sys::set_sig_handler(libc::SIGCHLD, libc::SIG_DFL).map_err(|e| SandboxError::supervise("resetting SIGCHLD", e))?;
@@ -79,7 +86,7 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
             if let Some((_, fd)) = reaper {
                 sys::close(fd);
             }
-            crate::shim::main(plan, msg_wr, body)
+            crate::shim::main(plan, msg_wr, load, body)
         }
         Ok(pid) => pid,
         Err(e) => {
@@ -115,10 +122,20 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
     }
     let oom_kills = cgroups.oom_kills();
     let pids_hits = cgroups.pids_limit_hits();
+    // Wake the reaper now: it finds the cgroups gone (or removes them itself, racing with us
+    // harmlessly) and exits while we clean up, so the final wait is short.
+    let reaper = reaper.map(|(pid, fd)| {
+        sys::close(fd);
+        pid
+    });
     let cleanup = cgroups.remove();
-    finish_reaper(reaper);
     if let Some(t) = &term {
         t.restore();
+    }
+    if let Some(pid) = reaper {
+        let mut st = 0;
+        // SAFETY: pid is our own child; st is a valid out-pointer.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {}
     }
     let _ = sys::set_sig_handler(libc::SIGCHLD, old_chld);
     if let Ok(m) = old_mask {
@@ -149,7 +166,13 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
         _ => {}
     }
     let Some((st, cpu_micros)) = outcome.exit else {
-        if oom_kills > 0 {
+        // Loading ran in the shim: under a memory cgroup the OOM killer ends it; under the
+        // fallback's RLIMIT_AS fence an allocation fails and it aborts.
+        let fenced_abort = watchdog.is_some()
+            && !outcome.container_started
+            && libc::WIFSIGNALED(status)
+            && matches!(libc::WTERMSIG(status), libc::SIGABRT | libc::SIGSEGV | libc::SIGBUS);
+        if oom_kills > 0 || fenced_abort {
             mem_msg();
             return Ok(EXIT_MEMORY);
         }
@@ -241,6 +264,7 @@ fn spawn_reaper(cgroups: &Cgroups) -> Option<(libc::pid_t, RawFd)> {
     }
 }
 
+/// Wake the reaper and wait for it (error paths).
 fn finish_reaper(reaper: Option<(libc::pid_t, RawFd)>) {
     if let Some((pid, fd)) = reaper {
         sys::close(fd);
@@ -285,6 +309,7 @@ fn continue_container(init: i32) {
 fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdog: Option<u64>, start: Instant) -> Outcome {
     let mut deadline = cfg.timeout.map(|t| start + t);
     let mut out = Outcome {
+        container_started: false,
         stop: None,
         exit: None,
         error: None,
@@ -337,7 +362,7 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
                     }
                     shorten(d - now);
                 }
-                if watchdog.is_some() && init_pid.is_some() {
+                if watchdog.is_some() {
                     shorten(Duration::from_millis(crate::limits::WATCHDOG_INTERVAL_MS));
                 }
             }
@@ -401,7 +426,10 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
             }
             while let Some(m) = reader.next_msg() {
                 match m {
-                    Msg::ContainerPid(p) => init_pid = Some(p),
+                    Msg::ContainerPid(p) => {
+                        init_pid = Some(p);
+                        out.container_started = true;
+                    }
                     Msg::Error { kind, step, detail } => {
                         if out.error.is_none() {
                             out.error = Some(SandboxError::from_wire(kind, step, detail));
@@ -411,7 +439,9 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
                 }
             }
         }
-        if let (Some(limit), Some(pid), None) = (watchdog, init_pid, kill_sent) {
+        if let (Some(limit), None) = (watchdog, kill_sent) {
+            // While loading, the shim is the container; then init and its descendants.
+            let pid = init_pid.unwrap_or(shim);
             if out.exit.is_none() && crate::watchdog::tree_rss(pid) > limit {
                 kill(&mut out, &mut kill_sent, Stop::Memory);
             }
