@@ -76,7 +76,7 @@ struct RunOpts {
     #[arg(long, value_name = "SECONDS")]
     cpu_time: Option<u64>,
     /// Wall-clock time limit in seconds for loading and running the program (enforced from
-    /// outside the container).
+    /// outside the container). --cpu-time applies to the run.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
 }

@@ -72,7 +72,10 @@
 //!    `tasks` file: for a single-threaded process it is equivalent to `cgroup.procs` and skips
 //!    an RCU grace period that costs 6-15 ms per run); the pids limit is set one higher to
 //!    leave the configured number to the program;
-//! 6. for the host's root: drop the supplementary groups and become uid/gid 65534;
+//! 6. run the caller's loading step ([`run_with`]): inside the cgroups (or under the fallback
+//!    watchdog and an `RLIMIT_AS` fence) and the wall-clock limit, with the caller's
+//!    credentials; an `Err(status)` ends the run with that status;
+//!    for the host's root: drop the supplementary groups and become uid/gid 65534;
 //!    `unshare(CLONE_NEWUSER)`; deny `setgroups`; map the (now unprivileged) uid and gid to
 //!    themselves (a single line each, which an unprivileged process may write);
 //!    `unshare(CLONE_NEWPID)`;
