@@ -602,7 +602,9 @@ fn check_tty(u: User) {
     // SAFETY: fcntl on our own descriptor.
     unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
     let mut printed = Vec::new();
-    let _ = std::fs::File::from(master).read_to_end(&mut printed);
+    // (kept open to the end: closing the master hangs the terminal up)
+    let mut master = std::fs::File::from(master);
+    let _ = master.read_to_end(&mut printed);
     if u == User::Nobody && !nobody_has_userns() {
         assert_userns_refused(&out);
         return;
@@ -618,6 +620,7 @@ fn check_tty(u: User) {
     // SAFETY: valid descriptor and out-pointer.
     unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCGWINSZ, &mut ws2) };
     assert_eq!((ws2.ws_row, ws2.ws_col), (24, 80), "window size changed");
+    drop(master);
 }
 
 /// Issue 9, item 9: killing the shim (the middle process) is a failure of the container
