@@ -2,6 +2,11 @@
 //! with a complete collection at every allocation (`--gc-stress`), and
 //! with back-to-back incremental collections whose marking is verified
 //! (`--gc-stress=incremental`: catches missing write barriers).
+//!
+//! Sandboxed runs grant nothing (no `--allow-read`/`--allow-write`): the
+//! tests' `read_file`/`write_file` use `/tmp`, which is the container's
+//! private one, and their imports stay inside `tests/lang`, the program's
+//! own directory tree, which pvm reads before the container starts.
 
 mod common;
 
