@@ -297,6 +297,7 @@ where
             tmp_size,
             cwd,
             legacy_remount: cfg.legacy_remount,
+            root_runs_as: host_root.then_some(run_uid),
         },
         env: cfg.env.clone(),
         rlimits: limits::rlimit_plan(cfg, mem.is_ok(), pids.is_ok()),

@@ -55,6 +55,8 @@ pub(crate) struct MountPlan {
     pub cwd: Option<PathBuf>,
     /// Use per-mount MS_REMOUNT instead of mount_setattr(2) (as on kernels before 5.12).
     pub legacy_remount: bool,
+    /// Set when the host's root runs the program as this unprivileged uid (for messages).
+    pub root_runs_as: Option<u32>,
 }
 
 /// Device nodes bound from the host's /dev, with their (major, minor) numbers.
@@ -124,7 +126,14 @@ pub(crate) fn build_root(plan: &MountPlan) -> Result<(), ChildError> {
 
     // 3. granted paths, then the working directory
     for b in &plan.binds {
-        bind_grant(root, b, plan.legacy_remount)?;
+        bind_grant(root, b, plan.legacy_remount).map_err(|mut e| {
+            if let (Some(uid), true) = (plan.root_runs_as, e.detail.contains("Permission denied")) {
+                e.detail.push_str(&format!(
+                    " (pvm run by root runs the program as uid {uid}, which must be able to reach a granted path)"
+                ));
+            }
+            e
+        })?;
     }
     if let Some(cwd) = &plan.cwd {
         let inside = root.join(cwd.strip_prefix("/").unwrap_or(cwd));

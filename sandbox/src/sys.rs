@@ -277,8 +277,9 @@ impl TermState {
             return;
         }
         let old = sigmask(libc::SIG_BLOCK, &sigset(&[libc::SIGTTOU]));
+        // (TCSANOW: waiting for output to drain could block on a terminal stopped with ^S.)
         // SAFETY: self.termios was filled in by tcgetattr on this fd.
-        unsafe { libc::tcsetattr(self.fd, libc::TCSADRAIN, &self.termios) };
+        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.termios) };
         if let Ok(m) = old {
             let _ = sigmask(libc::SIG_SETMASK, &m);
         }
