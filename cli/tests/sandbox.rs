@@ -505,3 +505,41 @@ fn check_kills(u: User) {
         }
     }
 }
+
+/// Run by root, the program runs as uid 65534 yet can use what it is granted: grants are
+/// id-mapped, so root's files in them are the program's, and what it writes is root's.
+#[test]
+fn root_grants_are_usable_by_the_unprivileged_program() {
+    if !is_root() {
+        return;
+    }
+    let t = Tree::new("rootgrant");
+    let data = t.root.join("private");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    std::fs::write(data.join("secret.txt"), "root only\n").expect("write");
+    chmod(&data.join("secret.txt"), 0o600);
+    chmod(&data, 0o700);
+    let app = t.file(
+        "prog/app.pvm",
+        &format!(
+            "fn main() {{ print(read_file(\"{0}/secret.txt\")); write_file(\"{0}/out.txt\", \"from the program\"); println(\"ok\"); }}\n",
+            data.display()
+        ),
+    );
+    let d = data.display().to_string();
+    let o = pvm(
+        User::Invoker,
+        &t.prog,
+        &["run", "--allow-write", &d, &app.display().to_string()],
+        Stdio::null(),
+    );
+    code(&o, 0);
+    assert_eq!(out(&o), "root only\nok\n");
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(data.join("out.txt")).expect("written on the host");
+    assert_eq!(meta.uid(), 0, "the file the program wrote belongs to root on the host");
+    // Not granted, the same file stays out of reach.
+    let o = pvm(User::Invoker, &t.prog, &["run", &app.display().to_string()], Stdio::null());
+    code(&o, 1);
+    assert!(!out(&o).contains("root only"));
+}

@@ -27,8 +27,8 @@ use crate::shim::SETUP_FAILED;
 use crate::sys;
 use crate::wire::{ChildError, Ctx};
 
-pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, life: RawFd, body: F) -> ! {
-    if let Err(e) = setup(plan, msg, life) {
+pub(crate) fn main<F: FnOnce() -> i32>(plan: &ChildPlan, trees: &[Option<RawFd>], msg: RawFd, life: RawFd, body: F) -> ! {
+    if let Err(e) = setup(plan, trees, msg, life) {
         e.send(msg);
         sys::exit_now(SETUP_FAILED);
     }
@@ -50,7 +50,7 @@ fn shim_alive(life: RawFd) -> bool {
     r == 0
 }
 
-fn setup(plan: &ChildPlan, msg: RawFd, life: RawFd) -> Result<(), ChildError> {
+fn setup(plan: &ChildPlan, trees: &[Option<RawFd>], msg: RawFd, life: RawFd) -> Result<(), ChildError> {
     sys::set_pdeathsig(libc::SIGKILL).ctx("PR_SET_PDEATHSIG")?;
     if !shim_alive(life) {
         sys::exit_now(SETUP_FAILED);
@@ -60,7 +60,7 @@ fn setup(plan: &ChildPlan, msg: RawFd, life: RawFd) -> Result<(), ChildError> {
     crate::namespaces::enter_rest()?;
     crate::namespaces::set_hostname()?;
     crate::namespaces::loopback_up()?;
-    crate::mounts::build_root(&plan.mounts)?;
+    crate::mounts::build_root(&plan.mounts, trees)?;
 
     let cwd_ok = plan.cwd.as_deref().map(|d| nix::unistd::chdir(d).is_ok()).unwrap_or(false);
     if !cwd_ok {

@@ -75,7 +75,9 @@
 //! 6. run the caller's loading step ([`run_with`]): inside the cgroups (or under the fallback
 //!    watchdog and an `RLIMIT_AS` fence) and the wall-clock limit, with the caller's
 //!    credentials; an `Err(status)` ends the run with that status;
-//!    for the host's root: drop the supplementary groups and become uid/gid 65534;
+//!    for the host's root: clone each grant's mount tree from the supervisor's descriptor
+//!    and id-map it to the program's uid (root's files there become the program's), drop the
+//!    supplementary groups and become uid/gid 65534;
 //!    `unshare(CLONE_NEWUSER)`; deny `setgroups`; map the (now unprivileged) uid and gid to
 //!    themselves (a single line each, which an unprivileged process may write);
 //!    `unshare(CLONE_NEWPID)`;

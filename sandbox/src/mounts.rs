@@ -70,6 +70,7 @@ const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const MOUNT_ATTR_NOSUID: u64 = 0x2;
 const MOUNT_ATTR_NODEV: u64 = 0x4;
 const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 
 #[repr(C)]
 struct MountAttr {
@@ -84,7 +85,7 @@ fn mnt(src: Option<&str>, target: &Path, fstype: Option<&str>, flags: MsFlags, d
 }
 
 /// Build the container root and pivot into it (see the module docs for the order).
-pub(crate) fn build_root(plan: &MountPlan) -> Result<(), ChildError> {
+pub(crate) fn build_root(plan: &MountPlan, trees: &[Option<RawFd>]) -> Result<(), ChildError> {
     mnt(None, Path::new("/"), None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)
         .ctx("making the mount tree private (mount --make-rprivate /)")?;
 
@@ -125,8 +126,9 @@ pub(crate) fn build_root(plan: &MountPlan) -> Result<(), ChildError> {
     make_proc(root)?;
 
     // 3. granted paths, then the working directory
-    for b in &plan.binds {
-        bind_grant(root, b, plan.legacy_remount).map_err(|mut e| {
+    for (i, b) in plan.binds.iter().enumerate() {
+        let tree = trees.get(i).copied().flatten();
+        bind_grant(root, b, tree, plan.legacy_remount).map_err(|mut e| {
             if let (Some(uid), true) = (plan.root_runs_as, e.detail.contains("Permission denied")) {
                 e.detail.push_str(&format!(
                     " (pvm run by root runs the program as uid {uid}, which must be able to reach a granted path)"
@@ -280,12 +282,35 @@ fn make_proc(root: &Path) -> Result<(), ChildError> {
     Ok(())
 }
 
-fn bind_grant(root: &Path, b: &Bind, legacy: bool) -> Result<(), ChildError> {
+fn make_mountpoint(dst: &Path, is_dir: bool) -> io::Result<()> {
+    if is_dir {
+        if dst.is_dir() {
+            return Ok(());
+        }
+        return fs::DirBuilder::new().recursive(true).mode(0o755).create(dst);
+    }
+    if let Some(p) = dst.parent() {
+        if !p.is_dir() {
+            fs::DirBuilder::new().recursive(true).mode(0o755).create(p)?;
+        }
+    }
+    if dst.symlink_metadata().is_err() {
+        fs::OpenOptions::new().write(true).create_new(true).mode(0o444).open(dst)?;
+    }
+    Ok(())
+}
+
+fn bind_grant(root: &Path, b: &Bind, tree: Option<RawFd>, legacy: bool) -> Result<(), ChildError> {
     let rel = b.path.strip_prefix("/").unwrap_or(&b.path);
     let src = Path::new("/oldroot").join(rel);
     let dst = root.join(rel);
     let what = if b.writable { "read-write" } else { "read-only" };
     let step = || format!("binding {} {what}", b.path.display());
+    if let Some(tree) = tree {
+        // Prepared by the shim (see `idmapped_trees`): attach it.
+        make_mountpoint(&dst, b.is_dir).ctx(step())?;
+        return sys::move_mount_to(tree, &dst).ctx(step());
+    }
     // Re-open the path here, in this mount namespace (a descriptor opened in the host's
     // namespace cannot be bound from another), without following a final symlink, and
     // insist that it is the object the supervisor opened: a path swapped meanwhile is refused.
@@ -344,6 +369,50 @@ fn bind_grant(root: &Path, b: &Bind, legacy: bool) -> Result<(), ChildError> {
         };
         ChildError::new(step(), format!("{e}{hint}"))
     })
+}
+
+/// For the host's root, whose program runs as an unprivileged uid: a detached copy of each
+/// grant's mount tree, cloned from the supervisor's descriptor (no path lookup, so nothing to
+/// swap), made `nosuid,nodev,noexec` (read-only for `--allow-read`) and id-mapped through
+/// `userns` so that files the host's root owns appear owned by the program's uid: it can use
+/// what it was granted, and files it creates belong to root on the host. `None` for a grant
+/// whose file system or kernel cannot do it (that grant is then bound as usual).
+pub(crate) fn idmapped_trees(binds: &[Bind], userns: RawFd) -> Vec<Option<RawFd>> {
+    binds
+        .iter()
+        .map(|b| {
+            let tree = sys::open_tree_clone(b.fd).ok()?;
+            let attr = MountAttr {
+                attr_set: MOUNT_ATTR_IDMAP
+                    | MOUNT_ATTR_NOSUID
+                    | MOUNT_ATTR_NODEV
+                    | MOUNT_ATTR_NOEXEC
+                    | if b.writable { 0 } else { MOUNT_ATTR_RDONLY },
+                attr_clr: 0,
+                propagation: 0,
+                userns_fd: userns as u64,
+            };
+            // SAFETY: an empty NUL-terminated path, a correctly laid out struct mount_attr and
+            // its size.
+            let r = cvt_long(unsafe {
+                libc::syscall(
+                    libc::SYS_mount_setattr,
+                    tree,
+                    c"".as_ptr(),
+                    (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
+                    &attr as *const MountAttr,
+                    std::mem::size_of::<MountAttr>(),
+                )
+            });
+            match r {
+                Ok(_) => Some(tree),
+                Err(_) => {
+                    sys::close(tree);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// mount_setattr(2) (Linux 5.12+): set nosuid, nodev, noexec (and read-only) on the bind and

@@ -120,3 +120,44 @@ pub(crate) fn loopback_up() -> Result<(), ChildError> {
     r.ctx("bringing up the loopback interface")?;
     Ok(())
 }
+
+/// A user namespace that maps uid and gid 0 to `outside`, for id-mapped mounts: made by a
+/// short-lived child (a process cannot give itself such a map), which exits once the
+/// namespace is held by the returned descriptor. Needs the host's root.
+pub(crate) fn idmap_userns(outside: u32) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let (ready_rd, ready_wr) = sys::pipe()?;
+    let (done_rd, done_wr) = sys::pipe()?;
+    // SAFETY: the shim is single-threaded.
+    let pid = unsafe { sys::fork() }?;
+    if pid == 0 {
+        sys::close(ready_rd);
+        sys::close(done_wr);
+        let _ = sys::set_pdeathsig(libc::SIGKILL);
+        let ok: &[u8] = if unshare(CloneFlags::CLONE_NEWUSER).is_ok() { b"1" } else { b"0" };
+        let _ = sys::write_all(ready_wr, ok);
+        let mut b = [0u8; 1];
+        let _ = sys::read_some(done_rd, &mut b);
+        sys::exit_now(0);
+    }
+    sys::close(ready_wr);
+    sys::close(done_rd);
+    let mut b = [0u8; 1];
+    let got = sys::read_some(ready_rd, &mut b);
+    sys::close(ready_rd);
+    let r = match got {
+        Ok(1) if b[0] == b'1' => (|| {
+            std::fs::write(format!("/proc/{pid}/uid_map"), format!("0 {outside} 1\n"))?;
+            std::fs::write(format!("/proc/{pid}/gid_map"), format!("0 {outside} 1\n"))?;
+            let fd = sys::open_raw(std::path::Path::new(&format!("/proc/{pid}/ns/user")), libc::O_RDONLY)?;
+            // SAFETY: fd was just opened and is owned here only.
+            Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+        })(),
+        _ => Err(io::Error::other("could not create a user namespace for id-mapped mounts")),
+    };
+    sys::close(done_wr);
+    let mut st = 0;
+    // SAFETY: pid is our own child; st is a valid out-pointer.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    r
+}

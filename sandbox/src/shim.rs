@@ -38,10 +38,13 @@ where
             // under the wall-clock limit, with the caller's credentials and view of the host.
             let loaded = with_address_space_fence(plan.load_fence, load);
             match loaded {
-                Ok(t) => match enter_namespaces(plan) {
-                    Ok(()) => spawn_init(plan, msg, move || body(t)),
-                    Err(e) => Err(e),
-                },
+                Ok(t) => {
+                    let trees = idmapped_grants(plan);
+                    match enter_namespaces(plan) {
+                        Ok(()) => spawn_init(plan, &trees, msg, move || body(t)),
+                        Err(e) => Err(e),
+                    }
+                }
                 Err(code) => {
                     wire::send(
                         msg,
@@ -107,7 +110,22 @@ fn enter_namespaces(plan: &ChildPlan) -> Result<(), ChildError> {
     Ok(())
 }
 
-fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Result<libc::pid_t, ChildError> {
+/// For the host's root (whose program runs unprivileged), the grants as id-mapped detached
+/// trees, prepared while the shim still has the host's root privileges (see
+/// `mounts::idmapped_trees`). Empty (bind as usual) otherwise, or where it cannot be done.
+fn idmapped_grants(plan: &ChildPlan) -> Vec<Option<RawFd>> {
+    let Some(uid) = plan.mounts.root_runs_as else { return Vec::new() };
+    // (the legacy knob tests the other path: binds remounted one by one)
+    if plan.mounts.binds.is_empty() || plan.mounts.legacy_remount {
+        return Vec::new();
+    }
+    match crate::namespaces::idmap_userns(uid) {
+        Ok(ns) => crate::mounts::idmapped_trees(&plan.mounts.binds, std::os::fd::AsRawFd::as_raw_fd(&ns)),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, trees: &[Option<RawFd>], msg: RawFd, body: F) -> Result<libc::pid_t, ChildError> {
     // The container learns that the shim died before it could set its own PDEATHSIG through
     // this pipe: the shim holds the only write end.
     let (life_rd, life_wr) = sys::pipe().map_err(|e| ChildError::new("creating a pipe", e))?;
@@ -118,7 +136,7 @@ fn spawn_init<F: FnOnce() -> i32>(plan: &ChildPlan, msg: RawFd, body: F) -> Resu
     let pid = unsafe { sys::fork() }.map_err(|e| ChildError::new("forking the container's init", e))?;
     if pid == 0 {
         sys::close(life_wr);
-        crate::container::main(plan, msg, life_rd, body);
+        crate::container::main(plan, trees, msg, life_rd, body);
     }
     sys::close(life_rd);
     wire::send(msg, &Msg::ContainerPid(pid));

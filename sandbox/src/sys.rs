@@ -296,3 +296,31 @@ pub(crate) fn in_initial_userns() -> bool {
         })
         .unwrap_or(false)
 }
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount tree at `fd` (recursive).
+pub(crate) fn open_tree_clone(fd: RawFd) -> io::Result<RawFd> {
+    let flags =
+        OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_EMPTY_PATH as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint;
+    // SAFETY: an empty NUL-terminated path and plain integer flags.
+    cvt_long(unsafe { libc::syscall(libc::SYS_open_tree, fd, c"".as_ptr(), flags) }).map(|r| r as RawFd)
+}
+
+/// move_mount(2) of a detached tree onto `to`.
+pub(crate) fn move_mount_to(tree: RawFd, to: &Path) -> io::Result<()> {
+    let c = cstring(to)?;
+    // SAFETY: both paths are NUL-terminated; the flags are plain integers.
+    cvt_long(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
