@@ -25,6 +25,9 @@
 //! * `mmap`, `mprotect`: never writable and executable at once (a JIT maps RW, then flips to
 //!   RX), and `mmap` only private (a shared mapping could be mapped twice, once writable and
 //!   once executable);
+//! * `openat`, `fchmod`, `fchmodat` (and `open`, `creat`, `chmod`): never a setuid or
+//!   setgid bit (`openat2`, whose mode the filter cannot read, is denied; so are the
+//!   `*xattr` writes that could set file capabilities);
 //! * `prctl`: only harmless options (names, pdeathsig, no_new_privs, seccomp, ...).
 
 use std::collections::BTreeMap;
@@ -92,6 +95,9 @@ pub const DENIED: &[(&str, i64)] = &[
     ("pkey_mprotect", libc::SYS_pkey_mprotect),
     ("pidfd_open", libc::SYS_pidfd_open),
     ("pidfd_send_signal", libc::SYS_pidfd_send_signal),
+    ("openat2", libc::SYS_openat2),
+    ("setxattr", libc::SYS_setxattr),
+    ("fsetxattr", libc::SYS_fsetxattr),
 ];
 
 /// All `CLONE_NEW*` flags that `clone(2)` accepts.
@@ -164,6 +170,9 @@ const PRCTL_ALLOWED: [libc::c_int; 18] = [
     0x5356_4d41, // PR_SET_VMA (naming anonymous mappings)
 ];
 
+/// S_ISUID | S_ISGID.
+const SETID_BITS: u64 = 0o6000;
+
 /// The mapping-type bits of mmap's flags (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE).
 const MAP_TYPE: u64 = 0x0f;
 
@@ -187,8 +196,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_splice,
         libc::SYS_tee,
         // files and directories
-        libc::SYS_openat,
-        libc::SYS_openat2,
         libc::SYS_close,
         libc::SYS_close_range,
         libc::SYS_fstat,
@@ -216,9 +223,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_sync,
         libc::SYS_syncfs,
         libc::SYS_fallocate,
-        libc::SYS_fchmod,
-        libc::SYS_fchmodat,
-        libc::SYS_fchmodat2,
         libc::SYS_fchown,
         libc::SYS_fchownat,
         libc::SYS_utimensat,
@@ -315,8 +319,6 @@ fn allowed_plain() -> Vec<i64> {
     ];
     #[cfg(target_arch = "x86_64")]
     v.extend_from_slice(&[
-        libc::SYS_open,
-        libc::SYS_creat,
         libc::SYS_stat,
         libc::SYS_lstat,
         libc::SYS_access,
@@ -333,7 +335,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_link,
         libc::SYS_symlink,
         libc::SYS_readlink,
-        libc::SYS_chmod,
         libc::SYS_chown,
         libc::SYS_lchown,
         libc::SYS_getdents,
@@ -430,6 +431,20 @@ pub(crate) fn build() -> Result<Filters, SandboxError> {
     }
     rules.insert(libc::SYS_mmap, mmap);
     rules.insert(libc::SYS_mprotect, mprotect);
+    // No setuid or setgid bit on any file: in a writable grant it would be a set-id program on
+    // the host, owned by the caller (or, for root's id-mapped grants, by root).
+    let no_setid =
+        |arg: u8| -> Result<Vec<SeccompRule>, SandboxError> { Ok(vec![rule(vec![cond(arg, Len::Dword, Op::MaskedEq(SETID_BITS), 0)?])?]) };
+    rules.insert(libc::SYS_openat, no_setid(3)?);
+    rules.insert(libc::SYS_fchmod, no_setid(1)?);
+    rules.insert(libc::SYS_fchmodat, no_setid(2)?);
+    rules.insert(libc::SYS_fchmodat2, no_setid(2)?);
+    #[cfg(target_arch = "x86_64")]
+    {
+        rules.insert(libc::SYS_open, no_setid(2)?);
+        rules.insert(libc::SYS_creat, no_setid(1)?);
+        rules.insert(libc::SYS_chmod, no_setid(1)?);
+    }
     let mut prctl = Vec::new();
     for opt in PRCTL_ALLOWED {
         prctl.push(rule(vec![cond(0, Len::Dword, Op::Eq, opt as u64)?])?);

@@ -442,6 +442,19 @@ both! {
         }
     };
     writable_and_executable_never_at_once => |u| check(u, "wx", &["wx"]);
+    no_setuid_files_in_tmp_or_grants => |u: User| {
+        let f = Fixture::new("setid");
+        let w = f.root.join("w");
+        std::fs::create_dir_all(&w).expect("mkdir");
+        set_mode(&w, 0o777);
+        let ws = w.display().to_string();
+        if let Some(out) = case(u, &f.args(&["--allow-write", &ws, "setid", &ws]), None) { assert_code(&out, 0); }
+        for e in std::fs::read_dir(&w).expect("list").flatten() {
+            use std::os::unix::fs::MetadataExt;
+            let m = e.metadata().expect("stat").mode();
+            assert_eq!(m & 0o6000, 0, "{} is set-id on the host", e.path().display());
+        }
+    };
     // Item 8: the terminal.
     terminal_settings_cannot_be_changed => check_tty;
     // Item 9: statuses.

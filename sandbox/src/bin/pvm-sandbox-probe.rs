@@ -165,6 +165,7 @@ fn run_check(check: &str, args: &[String], program_dir: &std::path::Path, expect
         "fifo-write" => check_fifo_write(arg(args, 0)?),
         "locks" => check_locks(arg(args, 0)?),
         "memfd" => check_memfd(),
+        "setid" => check_setid(arg(args, 0)?),
         "wx" => check_wx(),
         "tmpfill" => check_tmpfill(size_parse(arg(args, 0)?).map_err(|e| e.to_string())?),
         "read-absent" => {
@@ -594,6 +595,36 @@ fn check_locks(path: &str) -> R {
         ensure(r < 0 && errno() == libc::EPERM, || {
             format!("fcntl lock {cmd} on {path}: {r}, errno {}", errno())
         })?;
+    }
+    Ok(0)
+}
+
+/// No set-user-ID or set-group-ID file can be made, in /tmp or in a writable grant `dir`.
+fn check_setid(dir: &str) -> R {
+    use std::os::unix::fs::PermissionsExt;
+    for d in ["/tmp", dir] {
+        let p = cs(&format!("{d}/setid"));
+        // SAFETY: p is NUL-terminated; a returned descriptor is closed.
+        let fd = unsafe { libc::open(p.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o4755) };
+        let e = errno();
+        if fd >= 0 {
+            // SAFETY: closing our descriptor.
+            unsafe { libc::close(fd) };
+        }
+        ensure(fd < 0 && e == libc::EPERM, || format!("created a setuid file in {d}"))?;
+        let plain = format!("{d}/plain");
+        fs::write(&plain, "x").map_err(|e| format!("{plain}: {e}"))?;
+        for mode in [0o4755, 0o2755, 0o6755] {
+            let r = fs::set_permissions(&plain, fs::Permissions::from_mode(mode));
+            ensure(r.is_err(), || format!("chmod {mode:o} of {plain} was allowed"))?;
+        }
+        fs::set_permissions(&plain, fs::Permissions::from_mode(0o640)).map_err(|e| format!("chmod 640: {e}"))?;
+        let f = fs::File::open(&plain).map_err(|e| e.to_string())?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: fchmod on our descriptor.
+        let r = unsafe { libc::fchmod(f.as_raw_fd(), 0o4755) };
+        ensure(r < 0, || "fchmod u+s was allowed".into())?;
+        let _ = fs::remove_file(&plain);
     }
     Ok(0)
 }
