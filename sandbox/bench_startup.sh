@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Container start-up overhead of pvm-sandbox, measured with hyperfine:
-#   1. the probe with a trivial body and --no-sandbox   (process start, no container)
-#   2. the probe with a trivial body in the sandbox       (the full container: namespaces,
-#      pivot_root, cgroups or fallbacks, caps, seccomp, supervision, cleanup)
-#   3. bwrap running `true` in comparable namespaces
-#   4. util-linux unshare running `true` (namespaces only, no filesystem)
-# The difference 2 - 1 is the sandbox's start-up overhead. Final README numbers will be taken
-# with the real `pvm` binary; this script gives the same comparison for the probe.
+# Container start-up overhead of `pvm run`, measured with hyperfine in one run:
+#   1. pvm run --no-sandbox hello.pvm  (process start, compile, run; no container)
+#   2. pvm run hello.pvm               (the same plus loading in a bounded child and the full
+#                                       container: namespaces, pivot_root, cgroups or
+#                                       fallbacks, caps, seccomp, supervision, cleanup)
+#   3. bwrap --ro-bind / / --unshare-all true
+#   4. unshare -Urpf --mount-proc true
+# The difference 2 - 1 is the sandbox's start-up overhead (target: under 5 ms).
 #
 # Usage: sandbox/bench_startup.sh [--user nobody] [hyperfine options...]
-# Environment: RUNS (default 200), CARGO_TARGET_DIR (default target-sandbox).
+# Environment: RUNS (default 300), CARGO_TARGET_DIR (default target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,24 +20,21 @@ if [[ "${1:-}" == "--user" ]]; then
     shift 2
 fi
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target-sandbox}"
-cargo build -j1 --release -p pvm-sandbox --bin pvm-sandbox-probe >&2
-probe="$(cd "$CARGO_TARGET_DIR" && pwd)/release/pvm-sandbox-probe"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+cargo build -j1 --release -p pvm-cli >&2
+pvm="$(cd "$CARGO_TARGET_DIR" && pwd)/release/pvm"
 
 prog="$(mktemp -d /tmp/pvm-bench.XXXXXX)"
 chmod 755 "$prog"
 trap 'rm -rf "$prog"' EXIT
-echo 'program' >"$prog/app.pvm"
+echo 'fn main() { println("hello"); }' >"$prog/hello.pvm"
+chmod 644 "$prog/hello.pvm"
 
 run() { printf '%q ' "${as_user[@]}" "$@"; }
 
-bwrap_cmd=(bwrap --unshare-all --die-with-parent --new-session
-    --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin
-    --ro-bind "$prog" "$prog" --tmpfs /tmp --proc /proc --dev /dev /usr/bin/true)
-unshare_cmd=(unshare --user --map-root-user --mount --pid --fork --net --uts --ipc --cgroup /usr/bin/true)
-
-hyperfine -N --warmup 20 --runs "${RUNS:-200}" "$@" \
-    -n "probe --no-sandbox" "$(run "$probe" --no-sandbox --program-dir "$prog" trivial)" \
-    -n "probe (pvm-sandbox)" "$(run "$probe" --quiet-fallback --program-dir "$prog" trivial)" \
-    -n "bwrap true" "$(run "${bwrap_cmd[@]}")" \
-    -n "unshare true" "$(run "${unshare_cmd[@]}")"
+export PVM_QUIET_FALLBACK=1
+hyperfine -N --warmup 30 --runs "${RUNS:-300}" "$@" \
+    -n "pvm run --no-sandbox" "$(run "$pvm" run --no-sandbox "$prog/hello.pvm")" \
+    -n "pvm run (sandboxed)" "$(run "$pvm" run "$prog/hello.pvm")" \
+    -n "bwrap --ro-bind / / --unshare-all true" "$(run bwrap --ro-bind / / --unshare-all true)" \
+    -n "unshare -Urpf --mount-proc true" "$(run unshare -Urpf --mount-proc true)"

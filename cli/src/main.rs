@@ -2,14 +2,20 @@
 //!
 //! This is the only place where errors become exit statuses:
 //! 0 success, 1 runtime error, 2 compile error or unusable input
-//! (missing file, bad flag, malformed bytecode), or the program's own
-//! `exit(n)`.
+//! (missing file, bad flag, malformed bytecode), 124 time limit, 137 memory
+//! limit, 125 the container itself failed (as Docker and Podman), or the
+//! program's own `exit(n)`.
+
+mod confine;
 
 use clap::{Parser, Subcommand};
-use pvm::{Capabilities, Config, GcMode, Host, JitMode, Vm};
+use confine::{ConfinedResolver, Grants};
+use pvm::{Access, Capabilities, Config, GcMode, Host, InterruptHandle, JitMode, Vm};
 use pvm_bytecode::{disasm, format as bcformat, Module};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Parser)]
 #[command(name = "pvm", version, about = "The pvm process virtual machine", propagate_version = true)]
@@ -21,8 +27,10 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct RunOpts {
     /// Heap limit (bytes, or with K, M, G suffix); exceeding it stops the program.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
-    max_heap: u64,
+    /// Default: 1G, or half of --memory if that is less (so that the program stops at its
+    /// own heap limit, with its output written, before the container's memory limit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_heap: Option<u64>,
     /// Test the collector: `full` collects completely at every allocation;
     /// `incremental` runs incremental cycles back to back in tiny slices and
     /// checks after each marking that every reachable object is marked.
@@ -51,17 +59,26 @@ struct RunOpts {
     /// Run directly in this process, without the container sandbox.
     #[arg(long)]
     no_sandbox: bool,
-    /// Make a host path readable inside the container (at the same path). Repeatable.
+    /// Make a host path readable inside the container (at the same path), and importable.
+    /// Repeatable. Nothing of the host is visible otherwise.
     #[arg(long, value_name = "PATH")]
-    allow_read: Vec<std::path::PathBuf>,
+    allow_read: Vec<PathBuf>,
     /// Make a host path readable and writable inside the container. Repeatable.
     #[arg(long, value_name = "PATH")]
-    allow_write: Vec<std::path::PathBuf>,
+    allow_write: Vec<PathBuf>,
+    /// Set an environment variable inside the container: NAME=VALUE, or NAME to pass the
+    /// caller's value. Repeatable. The environment is empty otherwise.
+    #[arg(long, value_name = "NAME[=VALUE]")]
+    env: Vec<String>,
+    /// Do not print the warning about missing cgroup limits (also: PVM_QUIET_FALLBACK=1).
+    /// It is printed once per user and machine otherwise.
+    #[arg(long)]
+    quiet_fallback: bool,
     /// Size of the container's private /tmp.
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     tmp_size: u64,
-    /// Memory limit of the container (the outer fence around --max-heap).
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    /// Memory limit of the container, loading included (the outer fence around --max-heap).
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     memory: u64,
     /// Maximum number of processes and threads in the container.
     #[arg(long, value_name = "N", default_value_t = 32)]
@@ -69,9 +86,20 @@ struct RunOpts {
     /// CPU time limit in seconds.
     #[arg(long, value_name = "SECONDS")]
     cpu_time: Option<u64>,
-    /// Wall-clock time limit in seconds (enforced from outside the container).
+    /// Wall-clock time limit in seconds for loading and running the program (enforced from
+    /// outside the container). --cpu-time applies to the run.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
+}
+
+impl RunOpts {
+    fn max_heap(&self) -> u64 {
+        self.max_heap.unwrap_or_else(|| (1u64 << 30).min(self.memory / 2))
+    }
+
+    fn grants(&self) -> Vec<PathBuf> {
+        self.allow_read.iter().chain(&self.allow_write).cloned().collect()
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -100,13 +128,21 @@ enum Cmd {
         args: Vec<String>,
     },
     /// Check a program for errors without running it.
-    Check { file: String },
+    Check {
+        file: String,
+        /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
+    },
     /// Compile a program to a bytecode file.
     Build {
         file: String,
         /// Output path for the bytecode.
         #[arg(short, long, value_name = "OUT")]
         output: String,
+        /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
     },
     /// Print the bytecode of a program, interleaved with its source lines.
     Dis {
@@ -117,6 +153,9 @@ enum Cmd {
         /// Print the machine code the JIT makes of each function instead.
         #[arg(long)]
         asm: bool,
+        /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
     },
 }
 
@@ -150,44 +189,58 @@ enum Fail {
     Status(String, u8),
 }
 
-fn is_bytecode(path: &str) -> bool {
-    if path.ends_with(".pvmc") {
-        return true;
-    }
-    std::fs::File::open(path)
-        .ok()
-        .and_then(|mut f| {
-            let mut magic = [0u8; 4];
-            std::io::Read::read_exact(&mut f, &mut magic)
-                .ok()
-                .map(|_| &magic == bcformat::MAGIC)
+/// Loads a program from source or bytecode: the entry file (or pipe) is read once with a
+/// size cap, imports only from its directory tree and `grants` ([`ConfinedResolver`]).
+/// Verified. Also returns the source texts of the files, for `dis`.
+fn load(path: &str, grants: &[PathBuf]) -> Result<(Module, Vec<Option<String>>), Fail> {
+    let fail = |why: String| Fail::Status(format!("error: {path}: {why}\n"), 2);
+    let program = confine::read_program(path).map_err(fail)?;
+    let (m, texts) = match program {
+        confine::Program::Bytecode(bytes) => {
+            let m = bcformat::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+            let texts = bytecode_sources(path, &m, grants);
+            (m, texts)
+        }
+        confine::Program::SourceFile | confine::Program::SourceText(_) => {
+            let is_file = matches!(program, confine::Program::SourceFile);
+            let resolver = ConfinedResolver::for_entry(path, is_file, grants);
+            let opts = pvm_compiler::Options {
+                resolver: &resolver,
+                ..Default::default()
+            };
+            let r = match &program {
+                confine::Program::SourceText(text) => pvm_compiler::compile_source_with(path, text, &opts),
+                _ => pvm_compiler::compile_file_with(path, &opts),
+            };
+            let (m, sm) = r.map_err(|e| Fail::Status(e.render(), 2))?;
+            let texts = sm.files.iter().map(|f| Some(f.text.clone())).collect();
+            (m, texts)
+        }
+    };
+    pvm_bytecode::verify::verify(&m).map_err(|e| fail(e.to_string()))?;
+    Ok((m, texts))
+}
+
+/// Source texts named by a bytecode file, for `dis`: read only through the same confinement
+/// as imports (a .pvmc file could name any path).
+fn bytecode_sources(path: &str, m: &Module, grants: &[PathBuf]) -> Vec<Option<String>> {
+    let resolver = ConfinedResolver::for_entry(path, true, grants);
+    m.files
+        .iter()
+        .map(|f| {
+            let abs = confine::absolute(&std::env::current_dir().unwrap_or_default(), f);
+            let rel = abs.to_string_lossy().into_owned();
+            pvm_compiler::Resolver::resolve(&resolver, "/", &rel).ok().map(|r| r.text)
         })
-        .unwrap_or(false)
+        .collect()
 }
 
-/// Loads a program from source or bytecode.
-fn load(path: &str) -> Result<Module, Fail> {
-    if is_bytecode(path) {
-        let bytes = std::fs::read(path).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
-        return bcformat::decode(&bytes).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2));
-    }
-    pvm_compiler::compile_file(path)
-        .map(|(m, _)| m)
-        .map_err(|e| Fail::Status(e.render(), 2))
-}
+/// The VM of a sandboxed run, for the stop signal's handler (which may only set its flag).
+static VM_STOP: OnceLock<InterruptHandle> = OnceLock::new();
 
-/// Loads a program and verifies it (for the commands that do not run it;
-/// `run` verifies when it creates the VM).
-fn load_verified(path: &str) -> Result<Module, Fail> {
-    let m = load(path)?;
-    pvm_bytecode::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
-    Ok(m)
-}
-
-fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
-    let module = load(&file)?;
-    let config = Config {
-        max_heap: usize::try_from(opts.max_heap).unwrap_or(usize::MAX),
+fn vm_config(opts: &RunOpts) -> Config {
+    Config {
+        max_heap: usize::try_from(opts.max_heap()).unwrap_or(usize::MAX),
         gc: match opts.gc_stress {
             None => GcMode::Normal,
             Some(StressMode::Full) => GcMode::StressFull,
@@ -204,44 +257,159 @@ fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
         jit_threshold: opts.jit_threshold,
         jit_log: opts.jit_log,
         ..Config::default()
-    };
-    let mut host = Host::new();
-    host.capabilities(Capabilities::all(args));
-    // Verify and link before entering the container, so a bad module is
-    // reported the same way with or without the sandbox.
-    let mut vm = Vm::new(module, &host, config).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
-    // Output is written at every line when it goes to a terminal, in
-    // large blocks otherwise; input is the process's standard input.
-    if std::io::stdout().is_terminal() {
+    }
+}
+
+/// Output at every line to a terminal, in large blocks otherwise; input from stdin.
+fn connect_stdio(vm: &mut Vm, stdout_is_tty: bool) {
+    if stdout_is_tty {
         vm.set_output_line_buffered(std::io::stdout());
     } else {
         vm.set_output(std::io::stdout());
     }
     vm.set_input(std::io::BufReader::new(std::io::stdin()));
+}
+
+fn run(opts: RunOpts, file: String, args: Vec<String>) -> Result<u8, Fail> {
+    let started = std::time::Instant::now();
+    let stdout_is_tty = std::io::stdout().is_terminal();
+    let grants = opts.grants();
     if opts.no_sandbox {
+        let (module, _) = load(&file, &grants)?;
+        let mut host = Host::new();
+        host.capabilities(Capabilities::all(args));
+        let mut vm = Vm::new(module, &host, vm_config(&opts)).map_err(|e| Fail::Status(format!("error: {file}: {e}\n"), 2))?;
+        connect_stdio(&mut vm, stdout_is_tty);
         return Ok(run_vm(&mut vm, opts.stats));
     }
-    let mut cfg = pvm_sandbox::Config::for_program(&file);
+    let env = parse_env(&opts.env)?;
+    let mut cfg = pvm_sandbox::Config::new();
     cfg.allow_read = opts.allow_read.clone();
     cfg.allow_write = opts.allow_write.clone();
+    cfg.env = env;
     cfg.tmp_size = opts.tmp_size;
     cfg.memory = opts.memory;
     cfg.pids = opts.pids;
     cfg.cpu_time = opts.cpu_time;
+    cfg.quiet_fallback = opts.quiet_fallback || std::env::var_os("PVM_QUIET_FALLBACK").is_some_and(|v| !v.is_empty() && v != "0");
+    cfg.warn_marker = warn_marker();
+    // The time limit counts from pvm's start: loading is part of it.
     cfg.timeout = opts.timeout.map(std::time::Duration::from_secs);
-    // The sandbox forks here: the body runs as PID 1 of a fresh container.
-    match pvm_sandbox::run(&cfg, || run_vm(&mut vm, opts.stats) as i32) {
+    cfg.timeout_from = Some(started);
+    let file_grants = Grants::new(&opts.allow_read, &opts.allow_write);
+    let max_read = usize::try_from(opts.max_heap()).unwrap_or(usize::MAX);
+    let config = vm_config(&opts);
+    let stats = opts.stats;
+    // Loading (reading, compiling, verifying) runs in the container's supervising child,
+    // inside its memory limit and under --timeout, with pvm's own view of the files.
+    let load = || {
+        load(&file, &grants).map(|(m, _)| m).map_err(|Fail::Status(msg, code)| {
+            eprint!("{msg}");
+            i32::from(code)
+        })
+    };
+    // The body runs as PID 1 of a fresh container, where the module is verified and linked
+    // again when the VM is made.
+    let body = |module: Module| {
+        let mut host = Host::new();
+        host.capabilities(sandboxed_caps(args, file_grants, max_read));
+        let mut vm = match Vm::new(module, &host, config) {
+            Ok(vm) => vm,
+            Err(e) => {
+                eprintln!("error: {file}: {e}");
+                return 2;
+            }
+        };
+        connect_stdio(&mut vm, stdout_is_tty);
+        // A time limit first asks the program to stop: the VM stops at its next
+        // instruction and its buffered output is written out.
+        let _ = VM_STOP.set(vm.interrupt_handle());
+        let _ = pvm_sandbox::on_stop_request(|| {
+            if let Some(h) = VM_STOP.get() {
+                h.interrupt();
+            }
+        });
+        run_vm(&mut vm, stats) as i32
+    };
+    match pvm_sandbox::run_with(&cfg, load, body) {
         Ok(code) => Ok(code.clamp(0, 255) as u8),
-        Err(e) => Err(Fail::Status(format!("error: {e}\n"), 2)),
+        Err(e) => Err(Fail::Status(format!("error: {e}\n"), pvm_sandbox::EXIT_SANDBOX as u8)),
     }
+}
+
+/// `read_file`/`write_file` inside the container: a path that is not granted fails with an
+/// error naming the flag that grants it (the container shows nothing there anyway).
+fn sandboxed_caps(args: Vec<String>, grants: Grants, max_read: usize) -> Capabilities {
+    let mut caps = Capabilities::all(args);
+    let g = Arc::new(grants);
+    let gr = g.clone();
+    caps.read_file = Access::Custom(Arc::new(move |path: &str| {
+        gr.check_read(path)?;
+        let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let bytes = confine::read_capped(f, max_read as u64).map_err(|e| {
+            if e.starts_with("is larger") {
+                "the file is larger than the heap limit".to_string()
+            } else {
+                e
+            }
+        })?;
+        String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+    }));
+    caps.write_file = Access::Custom(Arc::new(move |path: &str, text: &str| {
+        g.check_write(path)?;
+        std::fs::write(path, text).map_err(|e| e.to_string())
+    }));
+    caps
+}
+
+/// `--env NAME=VALUE` and `--env NAME` (the caller's value).
+fn parse_env(list: &[String]) -> Result<Vec<(std::ffi::OsString, std::ffi::OsString)>, Fail> {
+    let mut out = Vec::new();
+    for e in list {
+        match e.split_once('=') {
+            Some((k, v)) if !k.is_empty() => out.push((k.into(), v.into())),
+            None if !e.is_empty() => match std::env::var_os(e) {
+                Some(v) => out.push((e.into(), v)),
+                None => {
+                    return Err(Fail::Status(
+                        format!("error: --env {e}: {e} is not set here; use --env {e}=VALUE\n"),
+                        2,
+                    ))
+                }
+            },
+            _ => return Err(Fail::Status(format!("error: --env {e}: expected NAME or NAME=VALUE\n"), 2)),
+        }
+    }
+    Ok(out)
+}
+
+/// Where the one-time warning about missing cgroup limits is remembered.
+fn warn_marker() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("pvm").join("cgroup-fallback-warned"))
 }
 
 /// Runs a loaded VM to the end; returns the process exit status.
 fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
     let started = std::time::Instant::now();
-    let outcome = vm.run_main();
+    let mut outcome = vm.run_main();
+    // Write out what is buffered however the run ended (an uncaught error, an interrupt from
+    // a time limit); a failure to write is an error of its own.
+    let flushed = vm.flush();
+    if let (Ok(()), Err(e)) = (&outcome, flushed) {
+        outcome = Err(e);
+    }
     let status = match &outcome {
         Ok(()) => 0,
+        // Only a time limit interrupts a `pvm run`: the supervisor reports it.
+        Err(pvm::RunError::Interrupted) => pvm_sandbox::EXIT_TIME,
         Err(e) => {
             if let Some(report) = e.report() {
                 eprint!("{report}");
@@ -254,14 +422,18 @@ fn run_vm(vm: &mut Vm, stats: bool) -> u8 {
         let g = s.gc;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         let j = s.jit;
+        let total = started.elapsed();
         let compiled = if j.compiled == 0 {
             "stats: jit: nothing compiled".to_string()
         } else {
             format!(
-                "stats: jit: {} functions compiled in {:.3} ms, {} bytes of machine code",
+                "stats: jit: {} functions compiled in {:.3} ms, {} bytes of machine code\n\
+                 stats: time: {:.3} s in compiled code, {:.3} s in the interpreter and the runtime",
                 j.compiled,
                 ms(j.compile_time),
-                j.code_bytes
+                j.code_bytes,
+                j.compiled_time.as_secs_f64(),
+                total.saturating_sub(j.compiled_time).as_secs_f64(),
             )
         };
         eprintln!("{compiled}");
@@ -298,12 +470,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Run { opts, file, args } => run(opts, file, args),
-        Cmd::Check { file } => load_verified(&file).map(|_| 0),
-        Cmd::Build { file, output } => load_verified(&file).and_then(|m| {
+        Cmd::Check { file, allow_read } => load(&file, &allow_read).map(|_| 0),
+        Cmd::Build { file, output, allow_read } => load(&file, &allow_read).and_then(|(m, _)| {
             std::fs::write(&output, bcformat::encode(&m)).map_err(|e| Fail::Status(format!("error: {output}: {e}\n"), 2))?;
             Ok(0)
         }),
-        Cmd::Dis { file, clif, asm } if clif || asm => load_verified(&file).and_then(|m| {
+        Cmd::Dis {
+            file,
+            clif,
+            asm,
+            allow_read,
+        } if clif || asm => load(&file, &allow_read).and_then(|(m, _)| {
             let config = Config {
                 jit: JitMode::On,
                 ..Config::default()
@@ -314,8 +491,7 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(listing.as_bytes());
             Ok(0)
         }),
-        Cmd::Dis { file, .. } => load_verified(&file).map(|m| {
-            let texts: Vec<Option<String>> = m.files.iter().map(|p| std::fs::read_to_string(p).ok()).collect();
+        Cmd::Dis { file, allow_read, .. } => load(&file, &allow_read).map(|(m, texts)| {
             let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
             let listing = disasm::disassemble(&m, &refs);
             use std::io::Write;

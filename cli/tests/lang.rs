@@ -5,6 +5,11 @@
 //! every tier: the interpreter alone (`--jit=off`), everything compiled
 //! before it runs (`--jit=always`, also under GC stress), and everything
 //! hot at once (`--jit-threshold=2`: loops move to compiled code mid-run).
+//!
+//! Sandboxed runs grant nothing (no `--allow-read`/`--allow-write`): the
+//! tests' `read_file`/`write_file` use `/tmp`, which is the container's
+//! private one, and their imports stay inside `tests/lang`, the program's
+//! own directory tree, which pvm reads before the container starts.
 
 mod common;
 

@@ -14,18 +14,21 @@
 //! Compiled code for a function is
 //!
 //! ```text
-//! extern "C" fn(vm: *mut Vm, regs: *mut u64, entry: u32) -> u32
+//! extern "C" fn(vm: *mut Vm, regs: *mut u64, entry: u32) -> Ret { status: u64, value: u64 }
 //! ```
 //!
 //! `regs` is the function's register window, already pushed as the top
-//! frame record by the caller, with the arguments in place and the other
-//! registers zeroed, exactly as the interpreter does it. `entry` is
-//! [`ENTRY_NORMAL`] for a call, or the index of a loop header to continue a
-//! run the interpreter started there (on-stack replacement: the registers
-//! are all in memory). It returns 0 when the function returned (result in
-//! `regs[0]`, frame record popped) and 1 when it raised (the VM holds the
-//! error; the frame record stays, with its pc, for the stack trace and for
-//! whoever catches).
+//! frame record by the caller, with the arguments in place and its
+//! reference registers zeroed (the interpreter's trampoline zeroes the
+//! rest). `entry` is [`ENTRY_NORMAL`] for a call, or the index of a loop
+//! header to continue a run the interpreter started there (on-stack
+//! replacement: the registers are all in memory). The status is
+//! [`STATUS_OK`] when the function returned (`value` is the result's bits,
+//! the frame record is popped), [`STATUS_TRAP`] when it raised (the VM
+//! holds the error; the frame record stays, with its pc, for the stack
+//! trace and for whoever catches) and [`STATUS_SUSPENDED`] when the run
+//! stopped (fuel, interrupt: the frame wrote its live registers back and
+//! the interpreter continues it later).
 //!
 //! Inside, registers holding `int`, `float` and `bool` live in Cranelift
 //! variables (machine registers). References always live in their memory
@@ -197,7 +200,8 @@ pub(crate) fn function_signature(module: &JITModule) -> Signature {
     sig.params.push(AbiParam::new(types::I64)); // vm
     sig.params.push(AbiParam::new(types::I64)); // regs
     sig.params.push(AbiParam::new(types::I32)); // entry
-    sig.returns.push(AbiParam::new(types::I32));
+    sig.returns.push(AbiParam::new(types::I64)); // status
+    sig.returns.push(AbiParam::new(types::I64)); // result
     sig
 }
 

@@ -25,7 +25,9 @@ use crate::liveness::{self, Live};
 use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F64, I32, I64};
-use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData as MemFlags, SigRef, Signature, Type as IrType, Value};
+use cranelift_codegen::ir::{
+    AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData as MemFlags, SigRef, Signature, Type as IrType, Value,
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -116,6 +118,8 @@ struct T<'a, 'b> {
     blocks: Vec<Option<Block>>,
     vm: Value,
     regs: Value,
+    /// This frame's index in the frame array (read on cold paths and by
+    /// `try`).
     depth: Value,
     unwind: Block,
     /// Records the pc passed (the failing instruction + 1) in the frame
@@ -180,7 +184,8 @@ pub(crate) fn translate(
         s.params.push(AbiParam::new(I64));
         s.params.push(AbiParam::new(I64));
         s.params.push(AbiParam::new(I32));
-        s.returns.push(AbiParam::new(I32));
+        s.returns.push(AbiParam::new(I64));
+        s.returns.push(AbiParam::new(I64));
         b.import_signature(s)
     };
     b.append_block_params_for_function_params(entry);
@@ -229,8 +234,7 @@ pub(crate) fn translate(
     t.body()?;
     if !t.terminated {
         // The verifier proved the last instruction does not fall through.
-        let one = t.b.ins().iconst(I32, 1);
-        t.b.ins().return_(&[one]);
+        t.ret(crate::STATUS_TRAP, None);
     }
     t.unwind_block();
     t.b.seal_all_blocks();
@@ -354,8 +358,14 @@ impl<'a> T<'a, '_> {
     fn frame_addr(&mut self) -> Value {
         let o = self.rt.off;
         let ptr = self.b.ins().load(I64, trusted(), self.vm, o.frames_ptr);
-        let off = self.b.ins().imul_imm_s(self.depth, i64::from(o.frame_size));
+        let depth = self.depth();
+        let off = self.b.ins().imul_imm_s(depth, i64::from(o.frame_size));
         self.b.ins().iadd(ptr, off)
+    }
+
+    /// This frame's index in the frame array.
+    fn depth(&mut self) -> Value {
+        self.depth
     }
 
     /// Records `pc` in this frame's record: what a stack trace shows (the
@@ -382,12 +392,16 @@ impl<'a> T<'a, '_> {
     }
 
     /// Raises error `kind` when `cond` holds (a cold path).
-    fn raise_if(&mut self, cond: Value, kind: i64, a: Value, b: Value) {
+    /// `a` and `b` are the error's details (0 when `None`: the constant is
+    /// made on the cold path, so nothing is kept live for it).
+    fn raise_if(&mut self, cond: Value, kind: i64, a: Option<Value>, b: Option<Value>) {
         let cold = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(cold);
         self.b.ins().brif(cond, cold, &[], cont, &[]);
         self.b.switch_to_block(cold);
+        let a = a.unwrap_or_else(|| self.iconst(0));
+        let b = b.unwrap_or_else(|| self.iconst(0));
         let k = self.iconst(kind);
         let vm = self.vm;
         self.helper(self.rt.helpers.raise, &[vm, k, a, b]);
@@ -397,9 +411,8 @@ impl<'a> T<'a, '_> {
 
     /// `nil reference` when `v` is 0.
     fn nil_check(&mut self, v: Value) {
-        let z = self.iconst(0);
         let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
-        self.raise_if(c, crate::translate::raise::NIL, z, z);
+        self.raise_if(c, crate::translate::raise::NIL, None, None);
     }
 
     /// One fuel tick: a call or a loop's back edge. When the ticks run out,
@@ -431,13 +444,24 @@ impl<'a> T<'a, '_> {
     /// when it continues this frame at `resume_pc`, records that pc, and
     /// returns "suspended" (the VM holds the reason).
     fn suspend(&mut self, resume_pc: u32) {
-        let regs: Vec<u16> = self.live.at(self.pc).to_vec();
+        // A call's destination is written before it is read, whichever way
+        // the run resumes (the call again, or the callee's return).
+        let dst = match self.f.code.get(self.pc as usize) {
+            Some(
+                Instr::Call { dst, .. }
+                | Instr::CallMethod { dst, .. }
+                | Instr::CallIface { dst, .. }
+                | Instr::CallClosure { dst, .. }
+                | Instr::CallNative { dst, .. },
+            ) => Some(*dst),
+            _ => None,
+        };
+        let regs: Vec<u16> = self.live.at(self.pc).iter().copied().filter(|r| Some(*r) != dst).collect();
         for r in regs {
             self.spill(r);
         }
         self.set_pc(resume_pc);
-        let two = self.b.ins().iconst(I32, STATUS_SUSPENDED);
-        self.b.ins().return_(&[two]);
+        self.ret(STATUS_SUSPENDED, None);
     }
 
     /// After a call or a native: 0 goes on, 1 (an error) fails, 2 (the run
@@ -524,7 +548,6 @@ impl<'a> T<'a, '_> {
         let sp = self.b.ins().get_stack_pointer(I64);
         let limit = self.b.ins().load(I64, trusted(), self.vm, o.native_limit);
         let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let z = self.iconst(0);
         let after = self.b.create_block();
         let cold = self.b.create_block();
         self.b.set_cold_block(cold);
@@ -533,6 +556,7 @@ impl<'a> T<'a, '_> {
         self.set_pc(1);
         let k = self.iconst(raise::STACK_OVERFLOW);
         let vm = self.vm;
+        let z = self.iconst(0);
         self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
         self.b.ins().jump(self.unwind, &[]);
         self.b.switch_to_block(after);
@@ -571,6 +595,7 @@ impl<'a> T<'a, '_> {
         if headers.is_empty() {
             let k = self.iconst(raise::INTERNAL);
             let vm = self.vm;
+            let z = self.iconst(0);
             self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
             self.b.ins().jump(self.unwind, &[]);
             return headers;
@@ -588,6 +613,7 @@ impl<'a> T<'a, '_> {
         self.b.switch_to_block(bad);
         let k = self.iconst(raise::INTERNAL);
         let vm = self.vm;
+        let z = self.iconst(0);
         self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
         self.b.ins().jump(self.unwind, &[]);
         headers
@@ -605,7 +631,7 @@ impl<'a> T<'a, '_> {
 
         self.b.switch_to_block(self.unwind);
         let vm = self.vm;
-        let depth = self.depth;
+        let depth = self.depth();
         let r = self.helper(self.rt.helpers.unwind, &[vm, depth]);
         let propagate = self.b.create_block();
         let mut sw = Switch::new();
@@ -618,15 +644,22 @@ impl<'a> T<'a, '_> {
         // -1 (no handler here) matches no entry.
         sw.emit(&mut self.b, r, propagate);
         self.b.switch_to_block(propagate);
-        let one = self.b.ins().iconst(I32, 1);
-        self.b.ins().return_(&[one]);
+        self.ret(crate::STATUS_TRAP, None);
     }
 
-    /// Returns from the function: pops its frame (and its handlers).
-    fn leave(&mut self) {
+    /// Returns `status` and a result (the bits of a value, or 0).
+    fn ret(&mut self, status: i64, value: Option<Value>) {
+        let s = self.b.ins().iconst(I64, status);
+        let v = value.unwrap_or_else(|| self.b.ins().iconst(I64, 0));
+        self.b.ins().return_(&[s, v]);
+    }
+
+    /// Returns from the function with `value`: pops its frame (and its
+    /// handlers).
+    fn leave(&mut self, value: Option<Value>) {
         if self.has_try {
             let vm = self.vm;
-            let depth = self.depth;
+            let depth = self.depth();
             self.helper_void(self.rt.helpers.leave, &[vm, depth]);
         } else {
             // The callees have popped their records: ours is on top. (A
@@ -636,8 +669,7 @@ impl<'a> T<'a, '_> {
             let depth = self.b.ins().iadd_imm_s(len, -1);
             self.b.ins().store(trusted(), depth, self.vm, o);
         }
-        let zero = self.b.ins().iconst(I32, 0);
-        self.b.ins().return_(&[zero]);
+        self.ret(crate::STATUS_OK, value);
         self.terminated = true;
     }
 
@@ -646,19 +678,20 @@ impl<'a> T<'a, '_> {
     /// Calls the code at `callee_code` for the frame just pushed with
     /// window `nb`, then takes its result into `dst`.
     fn finish_call(&mut self, callee_code: Value, nb: Value, dst: u16, ret: TypeId) {
+        // (The result comes back in a register, not in the callee's window.)
         let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
         let vm = self.vm;
         let call = self.b.ins().call_indirect(self.fn_sig, callee_code, &[vm, nb, entry]);
-        let status = self.b.inst_results(call)[0];
-        self.after_call(status, nb, dst, ret);
+        let (status, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
+        self.after_call(status, value, dst, ret);
     }
 
-    /// Checks a callee's status and takes its result into `dst`.
-    fn after_call(&mut self, status: Value, nb: Value, dst: u16, ret: TypeId) {
+    /// Checks a callee's status and takes its result (`value`, the bits)
+    /// into `dst`.
+    fn after_call(&mut self, status: Value, value: Value, dst: u16, ret: TypeId) {
         self.check_stop(status, self.pc + 1);
         if !matches!(self.m.types.get(ret as usize), Some(Type::Void)) {
-            let v = self.load_typed(ret, nb, 0);
-            let v = self.coerce(v, dst);
+            let v = self.coerce(value, dst);
             self.set(dst, v);
         }
     }
@@ -785,8 +818,8 @@ impl<'a> T<'a, '_> {
                 let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
                 let vm = self.vm;
                 let call = self.b.ins().call(me, &[vm, nb, entry]);
-                let status = self.b.inst_results(call)[0];
-                self.after_call(status, nb, dst, ret);
+                let (status, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
+                self.after_call(status, value, dst, ret);
             }
             None => {
                 let code = self.code_of(callee_v);
@@ -1173,9 +1206,8 @@ impl<'a> T<'a, '_> {
             Instr::MulI { dst, a, b } => int2!(dst, a, b, imul),
             Instr::DivI { dst, a, b } | Instr::ModI { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
-                let z = self.iconst(0);
                 let zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
-                self.raise_if(zero, raise::DIV_ZERO, z, z);
+                self.raise_if(zero, raise::DIV_ZERO, None, None);
                 // x / -1 wraps (x86 would fault on MIN / -1): negate instead.
                 let minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
                 let special = self.b.create_block();
@@ -1303,8 +1335,7 @@ impl<'a> T<'a, '_> {
                 let ok = self.b.ins().band(ge, lt);
                 let bad = self.b.ins().bxor_imm_s(ok, 1);
                 let bits = self.b.ins().bitcast(I64, MemFlags::new(), x);
-                let z = self.iconst(0);
-                self.raise_if(bad, raise::FLOAT_TO_INT, bits, z);
+                self.raise_if(bad, raise::FLOAT_TO_INT, Some(bits), None);
                 let v = self.b.ins().fcvt_to_sint(I64, x);
                 self.set(dst, v);
             }
@@ -1438,8 +1469,8 @@ impl<'a> T<'a, '_> {
                     self.b.ins().jump(exit, &[v.into()]);
                     self.terminated = true;
                 } else {
-                    self.b.ins().store(trusted(), v, self.regs, 0);
-                    self.leave();
+                    let bits = self.get_bits(src);
+                    self.leave(Some(bits));
                 }
             }
             Instr::RetVoid {} => {
@@ -1447,7 +1478,7 @@ impl<'a> T<'a, '_> {
                     self.b.ins().jump(exit, &[]);
                     self.terminated = true;
                 } else {
-                    self.leave();
+                    self.leave(None);
                 }
             }
             Instr::Throw { src } => {
@@ -1457,14 +1488,14 @@ impl<'a> T<'a, '_> {
                 self.terminated = true;
             }
             Instr::TryBegin { handler, reg } => {
-                let depth = self.depth;
+                let depth = self.depth();
                 let t = self.iconst(i64::from(handler));
                 let r = self.iconst(i64::from(reg));
                 let s = self.helper(h.try_begin, &[vm, depth, t, r]);
                 self.check(s);
             }
             Instr::TryEnd { count } => {
-                let depth = self.depth;
+                let depth = self.depth();
                 let c = self.iconst(i64::from(count));
                 self.helper_void(h.try_end, &[vm, depth, c]);
             }
@@ -1691,7 +1722,7 @@ impl<'a> T<'a, '_> {
         let len = self.b.ins().load(I64, trusted(), a, L::ARRAY_LEN as i32);
         // Unsigned: a negative index is out of range too.
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
-        self.raise_if(out, raise::INDEX, i, len);
+        self.raise_if(out, raise::INDEX, Some(i), Some(len));
         let data = self.b.ins().load(I64, trusted(), a, L::ARRAY_DATA as i32);
         (data, i)
     }

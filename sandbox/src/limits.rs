@@ -26,6 +26,23 @@ pub fn fallback_address_space(memory: u64) -> u64 {
     memory.saturating_mul(2).max(memory.saturating_add(1 << 30))
 }
 
+/// Size of the private /tmp. With a memory cgroup its pages are charged to the container like
+/// any other memory; without one nothing would count them, so /tmp is capped at a quarter of
+/// the memory limit and its full size is reserved out of it (see [`watchdog_budget`]).
+pub(crate) fn effective_tmp_size(cfg: &Config, memory_cgroup: bool) -> u64 {
+    if memory_cgroup {
+        cfg.tmp_size
+    } else {
+        cfg.tmp_size.min(cfg.memory / 4)
+    }
+}
+
+/// Resident memory the fallback watchdog allows: the memory limit less /tmp's size, so that
+/// resident memory and /tmp together stay within the limit.
+pub(crate) fn watchdog_budget(cfg: &Config) -> u64 {
+    cfg.memory - effective_tmp_size(cfg, false)
+}
+
 /// One limit and how it is enforced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitEntry {
@@ -75,8 +92,9 @@ impl LimitsReport {
                 limit: "memory",
                 value: format_size(cfg.memory),
                 mechanism: format!(
-                    "resident memory of the container's processes checked every {WATCHDOG_INTERVAL_MS} ms, \
-                     and RLIMIT_AS {} per process",
+                    "resident memory of the container's processes checked every {WATCHDOG_INTERVAL_MS} ms \
+                     (at most {}, the rest is /tmp's), and RLIMIT_AS {} per process",
+                    format_size(watchdog_budget(cfg)),
                     format_size(fallback_address_space(cfg.memory))
                 ),
                 enforced: true,
@@ -136,8 +154,12 @@ impl LimitsReport {
         });
         e.push(LimitEntry {
             limit: "/tmp",
-            value: format_size(cfg.tmp_size),
-            mechanism: "tmpfs size".into(),
+            value: format_size(effective_tmp_size(cfg, mem.is_ok())),
+            mechanism: if mem.is_ok() {
+                "tmpfs size, charged to the memory cgroup".into()
+            } else {
+                "tmpfs size, reserved out of the memory limit".into()
+            },
             enforced: true,
             fallback: false,
             reason: None,

@@ -1,24 +1,34 @@
 //! The seccomp-bpf filter, installed last, just before the body runs.
 //!
-//! It is an allowlist: the system calls a Rust program (the VM) needs are allowed, a few of
-//! them only with safe arguments, and everything else fails with `EPERM` (the process is never
-//! killed). `clone3` fails with `ENOSYS` instead, so that libc falls back to `clone`, whose
-//! flags the filter can inspect (a BPF filter cannot read `clone3`'s flags in memory).
+//! It is an allowlist of what the VM (a Rust program: threads, files, time, memory, and a JIT
+//! to come) needs, a few calls only with safe arguments; everything else fails with `EPERM`
+//! (the process is never killed). `clone3` fails with `ENOSYS` instead, so that libc falls
+//! back to `clone`, whose flags the filter can inspect (a BPF filter cannot read `clone3`'s
+//! flags in memory).
 //!
 //! Two filters are stacked because one seccompiler filter has a single non-default action:
 //! first `clone3 -> ENOSYS` (everything else allowed), then the allowlist (`EPERM` default).
 //! The kernel runs both and the `ERRNO` result wins over `ALLOW`.
 //!
-//! Argument rules:
-//! * `clone`: allowed only without any `CLONE_NEW*` flag (threads and fork work, new
-//!   namespaces do not);
-//! * `ioctl`: allowed except `TIOCSTI` (typing into a terminal), `TIOCLINUX`, `TIOCSETD` and
-//!   `TIOCCONS`; compared on the low 32 bits, which is what the kernel uses;
-//! * `socket`: `AF_UNIX`, `AF_INET`, `AF_INET6` only (the network namespace has only `lo`);
-//! * `prctl`: only harmless options (names, pdeathsig, no_new_privs, seccomp, ...).
+//! Not allowed at all: sockets of any family (`socket`, `socketpair`, `connect`, ...: no
+//! Unix-socket connection to a host agent through a granted directory), `memfd_create` (memory
+//! outside every file-system limit), `flock` and locking `fcntl`s (locks on granted files
+//! reach the host), `setsid`/`setpgid` (the process stays in the caller's job), `execve`.
 //!
-//! `mmap`/`mprotect` with `PROT_EXEC` stay allowed for the coming JIT. `execve` is denied:
-//! the VM runs bytecode in-process and the container holds no programs to run.
+//! Argument rules (compared on the low 32 bits where the kernel does):
+//! * `clone`: only without any `CLONE_NEW*` flag (threads and fork work, namespaces do not);
+//! * `ioctl`: only [`ALLOWED_IOCTLS`] (read a terminal's settings and size, close-on-exec,
+//!   non-blocking, bytes readable): no TIOCSTI, no terminal settings, no job control;
+//! * `fcntl`: only duplicating descriptors and their flags;
+//! * `kill`, `tkill`, `tgkill`: only positive ids (no process groups: the caller's process
+//!   group holds pvm itself);
+//! * `mmap`, `mprotect`: never writable and executable at once (a JIT maps RW, then flips to
+//!   RX), and `mmap` only private (a shared mapping could be mapped twice, once writable and
+//!   once executable);
+//! * `openat`, `fchmod`, `fchmodat` (and `open`, `creat`, `chmod`): never a setuid or
+//!   setgid bit (`openat2`, whose mode the filter cannot read, is denied; so are the
+//!   `*xattr` writes that could set file capabilities);
+//! * `prctl`: only harmless options (names, pdeathsig, no_new_privs, seccomp, ...).
 
 use std::collections::BTreeMap;
 
@@ -75,6 +85,19 @@ pub const DENIED: &[(&str, i64)] = &[
     ("clock_settime", libc::SYS_clock_settime),
     ("acct", libc::SYS_acct),
     ("quotactl", libc::SYS_quotactl),
+    ("socket", libc::SYS_socket),
+    ("socketpair", libc::SYS_socketpair),
+    ("connect", libc::SYS_connect),
+    ("memfd_create", libc::SYS_memfd_create),
+    ("flock", libc::SYS_flock),
+    ("setsid", libc::SYS_setsid),
+    ("setpgid", libc::SYS_setpgid),
+    ("pkey_mprotect", libc::SYS_pkey_mprotect),
+    ("pidfd_open", libc::SYS_pidfd_open),
+    ("pidfd_send_signal", libc::SYS_pidfd_send_signal),
+    ("openat2", libc::SYS_openat2),
+    ("setxattr", libc::SYS_setxattr),
+    ("fsetxattr", libc::SYS_fsetxattr),
 ];
 
 /// All `CLONE_NEW*` flags that `clone(2)` accepts.
@@ -86,13 +109,44 @@ pub const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNET) as u64;
 
-/// ioctl requests that are denied.
+/// The only ioctl requests allowed: reading a terminal's settings (isatty) and window size,
+/// close-on-exec, non-blocking mode, bytes available.
 #[allow(clippy::unnecessary_cast)] // the request type differs between libcs
-pub const DENIED_IOCTLS: [u64; 4] = [
+pub const ALLOWED_IOCTLS: [u64; 6] = [
+    libc::TCGETS as u64,
+    libc::TIOCGWINSZ as u64,
+    libc::FIOCLEX as u64,
+    libc::FIONCLEX as u64,
+    libc::FIONBIO as u64,
+    libc::FIONREAD as u64,
+];
+
+/// Some of the ioctl requests that are denied (every one not in [`ALLOWED_IOCTLS`] is):
+/// typing into the terminal, console and line-discipline control, changing terminal settings
+/// or size, job control.
+#[allow(clippy::unnecessary_cast)]
+pub const DENIED_IOCTLS: [u64; 11] = [
     libc::TIOCSTI as u64,
     libc::TIOCLINUX as u64,
     libc::TIOCSETD as u64,
     libc::TIOCCONS as u64,
+    libc::TCSETS as u64,
+    libc::TCSETSW as u64,
+    libc::TCSETSF as u64,
+    libc::TIOCSWINSZ as u64,
+    libc::TIOCSPGRP as u64,
+    libc::TIOCSCTTY as u64,
+    libc::TIOCNOTTY as u64,
+];
+
+/// fcntl commands allowed: duplicate, get/set descriptor and status flags.
+const FCNTL_ALLOWED: [libc::c_int; 6] = [
+    libc::F_DUPFD,
+    libc::F_DUPFD_CLOEXEC,
+    libc::F_GETFD,
+    libc::F_SETFD,
+    libc::F_GETFL,
+    libc::F_SETFL,
 ];
 
 const PRCTL_ALLOWED: [libc::c_int; 18] = [
@@ -116,6 +170,12 @@ const PRCTL_ALLOWED: [libc::c_int; 18] = [
     0x5356_4d41, // PR_SET_VMA (naming anonymous mappings)
 ];
 
+/// S_ISUID | S_ISGID.
+const SETID_BITS: u64 = 0o6000;
+
+/// The mapping-type bits of mmap's flags (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE).
+const MAP_TYPE: u64 = 0x0f;
+
 /// Syscalls allowed with any arguments.
 fn allowed_plain() -> Vec<i64> {
     let mut v = vec![
@@ -136,8 +196,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_splice,
         libc::SYS_tee,
         // files and directories
-        libc::SYS_openat,
-        libc::SYS_openat2,
         libc::SYS_close,
         libc::SYS_close_range,
         libc::SYS_fstat,
@@ -149,7 +207,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_readlinkat,
         libc::SYS_faccessat,
         libc::SYS_faccessat2,
-        libc::SYS_fcntl,
         libc::SYS_dup,
         libc::SYS_dup3,
         libc::SYS_pipe2,
@@ -166,26 +223,16 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_sync,
         libc::SYS_syncfs,
         libc::SYS_fallocate,
-        libc::SYS_fchmod,
-        libc::SYS_fchmodat,
-        libc::SYS_fchmodat2,
         libc::SYS_fchown,
         libc::SYS_fchownat,
         libc::SYS_utimensat,
         libc::SYS_umask,
-        libc::SYS_flock,
         libc::SYS_fadvise64,
         libc::SYS_getcwd,
         libc::SYS_chdir,
         libc::SYS_fchdir,
-        libc::SYS_inotify_init1,
-        libc::SYS_inotify_add_watch,
-        libc::SYS_inotify_rm_watch,
-        libc::SYS_memfd_create,
-        // memory (PROT_EXEC allowed: JIT)
-        libc::SYS_mmap,
+        // memory (mmap and mprotect: W^X rules below)
         libc::SYS_munmap,
-        libc::SYS_mprotect,
         libc::SYS_mremap,
         libc::SYS_madvise,
         libc::SYS_brk,
@@ -208,7 +255,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_sched_get_priority_max,
         libc::SYS_sched_get_priority_min,
         libc::SYS_getpriority,
-        libc::SYS_setpriority,
         libc::SYS_getcpu,
         libc::SYS_clone3, // clone3 -> ENOSYS (other filter)
         // time
@@ -234,13 +280,8 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_rt_sigsuspend,
         libc::SYS_rt_sigpending,
         libc::SYS_rt_sigtimedwait,
-        libc::SYS_rt_sigqueueinfo,
-        libc::SYS_rt_tgsigqueueinfo,
         libc::SYS_sigaltstack,
         libc::SYS_signalfd4,
-        libc::SYS_kill,
-        libc::SYS_tgkill,
-        libc::SYS_tkill,
         libc::SYS_exit,
         libc::SYS_exit_group,
         libc::SYS_wait4,
@@ -258,7 +299,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_getresgid,
         libc::SYS_getpgid,
         libc::SYS_getsid,
-        libc::SYS_setpgid,
         libc::SYS_getrlimit,
         libc::SYS_prlimit64,
         libc::SYS_getrusage,
@@ -276,28 +316,9 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_epoll_pwait,
         libc::SYS_epoll_pwait2,
         libc::SYS_eventfd2,
-        // sockets (socket/socketpair are filtered below)
-        libc::SYS_connect,
-        libc::SYS_bind,
-        libc::SYS_listen,
-        libc::SYS_accept,
-        libc::SYS_accept4,
-        libc::SYS_sendto,
-        libc::SYS_recvfrom,
-        libc::SYS_sendmsg,
-        libc::SYS_recvmsg,
-        libc::SYS_sendmmsg,
-        libc::SYS_recvmmsg,
-        libc::SYS_shutdown,
-        libc::SYS_getsockname,
-        libc::SYS_getpeername,
-        libc::SYS_setsockopt,
-        libc::SYS_getsockopt,
     ];
     #[cfg(target_arch = "x86_64")]
     v.extend_from_slice(&[
-        libc::SYS_open,
-        libc::SYS_creat,
         libc::SYS_stat,
         libc::SYS_lstat,
         libc::SYS_access,
@@ -314,7 +335,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_link,
         libc::SYS_symlink,
         libc::SYS_readlink,
-        libc::SYS_chmod,
         libc::SYS_chown,
         libc::SYS_lchown,
         libc::SYS_getdents,
@@ -325,7 +345,6 @@ fn allowed_plain() -> Vec<i64> {
         libc::SYS_epoll_create,
         libc::SYS_eventfd,
         libc::SYS_signalfd,
-        libc::SYS_inotify_init,
         libc::SYS_arch_prctl,
         libc::SYS_getpgrp,
         libc::SYS_utime,
@@ -379,20 +398,53 @@ pub(crate) fn build() -> Result<Filters, SandboxError> {
         libc::SYS_clone,
         vec![rule(vec![cond(0, Len::Dword, Op::MaskedEq(CLONE_NS_FLAGS), 0)?])?],
     );
-    let mut no_bad_ioctl = Vec::new();
-    for req in DENIED_IOCTLS {
-        no_bad_ioctl.push(cond(1, Len::Dword, Op::Ne, req)?);
+    let mut ioctls = Vec::new();
+    for req in ALLOWED_IOCTLS {
+        ioctls.push(rule(vec![cond(1, Len::Dword, Op::Eq, req)?])?);
     }
-    rules.insert(libc::SYS_ioctl, vec![rule(no_bad_ioctl)?]);
-    let mut sockets = Vec::new();
-    for domain in [libc::AF_UNIX, libc::AF_INET, libc::AF_INET6] {
-        sockets.push(rule(vec![cond(0, Len::Dword, Op::Eq, domain as u64)?])?);
+    rules.insert(libc::SYS_ioctl, ioctls);
+    let mut fcntls = Vec::new();
+    for cmd in FCNTL_ALLOWED {
+        fcntls.push(rule(vec![cond(1, Len::Dword, Op::Eq, cmd as u64)?])?);
     }
-    rules.insert(libc::SYS_socket, sockets);
-    rules.insert(
-        libc::SYS_socketpair,
-        vec![rule(vec![cond(0, Len::Dword, Op::Eq, libc::AF_UNIX as u64)?])?],
-    );
+    rules.insert(libc::SYS_fcntl, fcntls);
+    // Positive pids only: 0 and negative numbers name process groups (the caller's holds pvm).
+    let positive = |arg: u8| -> Result<SeccompRule, SandboxError> {
+        rule(vec![
+            cond(arg, Len::Dword, Op::Ne, 0)?,
+            cond(arg, Len::Dword, Op::MaskedEq(0x8000_0000), 0)?,
+        ])
+    };
+    rules.insert(libc::SYS_kill, vec![positive(0)?]);
+    rules.insert(libc::SYS_tkill, vec![positive(0)?]);
+    rules.insert(libc::SYS_tgkill, vec![positive(0)?]);
+    // W^X: writable or executable, never both; mmap private only.
+    let wx = (libc::PROT_WRITE | libc::PROT_EXEC) as u64;
+    let mut mmap = Vec::new();
+    let mut mprotect = Vec::new();
+    for prot in [0, libc::PROT_WRITE as u64, libc::PROT_EXEC as u64] {
+        mmap.push(rule(vec![
+            cond(2, Len::Dword, Op::MaskedEq(wx), prot)?,
+            cond(3, Len::Dword, Op::MaskedEq(MAP_TYPE), libc::MAP_PRIVATE as u64)?,
+        ])?);
+        mprotect.push(rule(vec![cond(2, Len::Dword, Op::MaskedEq(wx), prot)?])?);
+    }
+    rules.insert(libc::SYS_mmap, mmap);
+    rules.insert(libc::SYS_mprotect, mprotect);
+    // No setuid or setgid bit on any file: in a writable grant it would be a set-id program on
+    // the host, owned by the caller (or, for root's id-mapped grants, by root).
+    let no_setid =
+        |arg: u8| -> Result<Vec<SeccompRule>, SandboxError> { Ok(vec![rule(vec![cond(arg, Len::Dword, Op::MaskedEq(SETID_BITS), 0)?])?]) };
+    rules.insert(libc::SYS_openat, no_setid(3)?);
+    rules.insert(libc::SYS_fchmod, no_setid(1)?);
+    rules.insert(libc::SYS_fchmodat, no_setid(2)?);
+    rules.insert(libc::SYS_fchmodat2, no_setid(2)?);
+    #[cfg(target_arch = "x86_64")]
+    {
+        rules.insert(libc::SYS_open, no_setid(2)?);
+        rules.insert(libc::SYS_creat, no_setid(1)?);
+        rules.insert(libc::SYS_chmod, no_setid(1)?);
+    }
     let mut prctl = Vec::new();
     for opt in PRCTL_ALLOWED {
         prctl.push(rule(vec![cond(0, Len::Dword, Op::Eq, opt as u64)?])?);
@@ -442,8 +494,19 @@ mod tests {
         for (name, nr) in DENIED {
             assert!(!allowed.contains(nr), "{name} is in the allowlist");
         }
-        for nr in [libc::SYS_clone, libc::SYS_ioctl, libc::SYS_socket, libc::SYS_prctl] {
+        for nr in [
+            libc::SYS_clone,
+            libc::SYS_ioctl,
+            libc::SYS_fcntl,
+            libc::SYS_kill,
+            libc::SYS_mmap,
+            libc::SYS_mprotect,
+            libc::SYS_prctl,
+        ] {
             assert!(!allowed.contains(&nr), "{nr} must only be allowed with argument rules");
+        }
+        for req in DENIED_IOCTLS {
+            assert!(!ALLOWED_IOCTLS.contains(&req), "ioctl {req:#x} is both allowed and denied");
         }
     }
 }

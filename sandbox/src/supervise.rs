@@ -1,11 +1,22 @@
-//! The supervising parent: forks the shim, then waits for it while enforcing the wall-clock
-//! timeout, the fallback memory watchdog and its own termination signals; afterwards it reaps
-//! the shim, reads what the cgroups saw, removes them, reports a limit that was hit with one
-//! line on stderr and computes the exit status.
+//! The supervising parent: forks the shim (and, when cgroups were created, a reaper), then
+//! waits for the shim while enforcing the wall-clock timeout, the fallback memory watchdog,
+//! its own termination signals and job control; afterwards it reaps the shim, reads what the
+//! cgroups saw, removes them, restores the terminal's settings, reports a limit that was hit
+//! with one line on stderr and computes the exit status.
 //!
-//! Nothing is forwarded to the container: stdin/stdout/stderr are simply shared. If this
-//! process receives SIGINT, SIGTERM, SIGHUP or SIGQUIT while waiting, the container is killed
-//! and cleaned up first, then the signal is re-raised with the caller's disposition.
+//! * SIGINT, SIGTERM, SIGHUP, SIGQUIT: the container is killed and cleaned up first, then the
+//!   signal is re-raised with the caller's disposition.
+//! * SIGTSTP, SIGTTIN, SIGTTOU (Ctrl-Z, a background read or write of the terminal): every
+//!   process of the container is stopped with SIGSTOP (the container's init is PID 1 of its
+//!   namespace and ignores stop signals it has no handler for, unless they come from outside),
+//!   then this process stops itself with the same signal, so the shell sees the job stopped;
+//!   when continued (`fg`, `bg`, SIGCONT), it continues the container. The wall-clock limit
+//!   does not run while the job is stopped.
+//! * Time limit: the shim is asked to pass [`crate::STOP_SIGNAL`] to init, so the program can
+//!   write out its buffered output, and after [`STOP_GRACE`] to kill it.
+//! * The reaper: a child that leaves the process group and waits for this process to die. If
+//!   this process dies without cleaning up (SIGKILL), the reaper kills what is left in the
+//!   cgroups and removes them, so nothing stays behind.
 
 use std::io::Write;
 use std::os::fd::RawFd;
@@ -22,9 +33,15 @@ use crate::{Config, SandboxError};
 pub const EXIT_MEMORY: i32 = 137;
 /// Exit status for a program stopped by a time limit (like timeout(1)).
 pub const EXIT_TIME: i32 = 124;
+/// Exit status to use when the container itself could not be started or supervised (as
+/// Docker and Podman use), distinct from the program's own statuses.
+pub const EXIT_SANDBOX: i32 = 125;
 
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// How long a program may take to write out its output after [`crate::STOP_SIGNAL`].
+pub(crate) const STOP_GRACE: Duration = Duration::from_millis(500);
 const TERM_SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+const JOB_SIGNALS: [libc::c_int; 3] = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -34,45 +51,61 @@ enum Stop {
 }
 
 struct Outcome {
+    /// Whether the shim reported init's pid (loading was over).
+    container_started: bool,
     stop: Option<Stop>,
     exit: Option<(i32, u64)>,
     error: Option<SandboxError>,
 }
 
-pub(crate) fn launch<F: FnOnce() -> i32>(
+pub(crate) fn launch<T, P, F>(
     cfg: &Config,
     plan: &ChildPlan,
     mut cgroups: Cgroups,
     watchdog: Option<u64>,
+    load: P,
     body: F,
-) -> Result<i32, SandboxError> {
+) -> Result<i32, SandboxError>
+where
+    P: FnOnce() -> Result<T, i32>,
+    F: FnOnce(T) -> i32,
+{
     let (msg_rd, msg_wr) = sys::pipe().map_err(|e| SandboxError::supervise("creating a pipe", e))?;
     // A caller's SIGCHLD=SIG_IGN would make the kernel reap the shim before we can wait for it.
     let old_chld = sys::set_sig_handler(libc::SIGCHLD, libc::SIG_DFL).map_err(|e| SandboxError::supervise("resetting SIGCHLD", e))?;
     // Buffered output would otherwise be written twice, once by each copy of the process.
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    let start = Instant::now();
+    let term = sys::TermState::save();
+    let reaper = if cgroups.dirs.is_empty() { None } else { spawn_reaper(&cgroups) };
+    let start = cfg.timeout_from.unwrap_or_else(Instant::now);
     // SAFETY: `run` checked that this process is single-threaded.
     let shim = match unsafe { sys::fork() } {
         Ok(0) => {
             sys::close(msg_rd);
-            crate::shim::main(plan, msg_wr, body)
+            if let Some((_, fd)) = reaper {
+                sys::close(fd);
+            }
+            crate::shim::main(plan, msg_wr, load, body)
         }
         Ok(pid) => pid,
         Err(e) => {
             sys::close(msg_rd);
             sys::close(msg_wr);
             let _ = sys::set_sig_handler(libc::SIGCHLD, old_chld);
+            finish_reaper(reaper);
             return Err(SandboxError::supervise("fork", e));
         }
     };
     sys::close(msg_wr);
 
-    let term = sys::sigset(&TERM_SIGNALS);
-    let old_mask = sys::sigmask(libc::SIG_BLOCK, &term);
-    // SAFETY: term is a valid sigset_t.
-    let sfd = unsafe { libc::signalfd(-1, &term, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    let mut watched = TERM_SIGNALS.to_vec();
+    watched.extend(JOB_SIGNALS);
+    watched.push(libc::SIGCONT);
+    let set = sys::sigset(&watched);
+    let old_mask = sys::sigmask(libc::SIG_BLOCK, &set);
+    // SAFETY: set is a valid sigset_t.
+    let sfd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
     let outcome = supervise(cfg, shim, msg_rd, sfd, watchdog, start);
 
     let mut status = 0;
@@ -89,7 +122,21 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
     }
     let oom_kills = cgroups.oom_kills();
     let pids_hits = cgroups.pids_limit_hits();
+    // Wake the reaper now: it finds the cgroups gone (or removes them itself, racing with us
+    // harmlessly) and exits while we clean up, so the final wait is short.
+    let reaper = reaper.map(|(pid, fd)| {
+        sys::close(fd);
+        pid
+    });
     let cleanup = cgroups.remove();
+    if let Some(t) = &term {
+        t.restore();
+    }
+    if let Some(pid) = reaper {
+        let mut st = 0;
+        // SAFETY: pid is our own child; st is a valid out-pointer.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {}
+    }
     let _ = sys::set_sig_handler(libc::SIGCHLD, old_chld);
     if let Ok(m) = old_mask {
         let _ = sys::sigmask(libc::SIG_SETMASK, &m);
@@ -119,12 +166,23 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
         _ => {}
     }
     let Some((st, cpu_micros)) = outcome.exit else {
-        if oom_kills > 0 {
+        // Loading ran in the shim: under a memory cgroup the OOM killer ends it; under the
+        // fallback's RLIMIT_AS fence an allocation fails and it aborts.
+        let fenced_abort = watchdog.is_some()
+            && !outcome.container_started
+            && libc::WIFSIGNALED(status)
+            && matches!(libc::WTERMSIG(status), libc::SIGABRT | libc::SIGSEGV | libc::SIGBUS);
+        if oom_kills > 0 || fenced_abort {
             mem_msg();
             return Ok(EXIT_MEMORY);
         }
+        let how = if libc::WIFSIGNALED(status) {
+            format!("was killed by signal {}", libc::WTERMSIG(status))
+        } else {
+            format!("ended with status {}", libc::WEXITSTATUS(status))
+        };
         return Err(SandboxError::supervise(
-            format!("the sandbox shim ended without reporting the program's status (wait status {status:#x})"),
+            format!("the container's supervising process (shim) {how} before reporting the program's status"),
             std::io::Error::from_raw_os_error(libc::ECHILD),
         ));
     };
@@ -151,24 +209,123 @@ pub(crate) fn launch<F: FnOnce() -> i32>(
     Ok(code)
 }
 
+/// Fork the reaper (see the module docs). Returns its pid and the write end of the pipe whose
+/// closing (by [`finish_reaper`], or by this process's death) wakes it.
+fn spawn_reaper(cgroups: &Cgroups) -> Option<(libc::pid_t, RawFd)> {
+    let (rd, wr) = sys::pipe().ok()?;
+    let dirs = cgroups.dirs.clone();
+    // SAFETY: `run` checked that this process is single-threaded.
+    match unsafe { sys::fork() } {
+        Ok(0) => {
+            // Out of the caller's session and process group: a signal to the job (Ctrl-C,
+            // kill -9 of the group) must not take the reaper with it.
+            // SAFETY: setsid has no preconditions.
+            unsafe { libc::setsid() };
+            for sig in [
+                libc::SIGINT,
+                libc::SIGHUP,
+                libc::SIGTERM,
+                libc::SIGQUIT,
+                libc::SIGTSTP,
+                libc::SIGTTIN,
+                libc::SIGTTOU,
+                libc::SIGPIPE,
+            ] {
+                let _ = sys::set_sig_handler(sig, libc::SIG_IGN);
+            }
+            // Hold no standard stream open (a reader of pvm's output must see its end).
+            // SAFETY: closing our copies of the standard descriptors.
+            unsafe {
+                libc::close(0);
+                libc::close(1);
+                libc::close(2);
+            }
+            sys::close_fds_except(&[rd]);
+            let mut b = [0u8; 1];
+            let _ = sys::read_some(rd, &mut b);
+            // Either the supervisor removed the cgroups (then this finds nothing), or it died.
+            let mut cg = Cgroups {
+                dirs,
+                memory: None,
+                pids: None,
+            };
+            let _ = cg.remove();
+            sys::exit_now(0)
+        }
+        Ok(pid) => {
+            sys::close(rd);
+            Some((pid, wr))
+        }
+        Err(_) => {
+            sys::close(rd);
+            sys::close(wr);
+            None
+        }
+    }
+}
+
+/// Wake the reaper and wait for it (error paths).
+fn finish_reaper(reaper: Option<(libc::pid_t, RawFd)>) {
+    if let Some((pid, fd)) = reaper {
+        sys::close(fd);
+        let mut st = 0;
+        // SAFETY: pid is our own child; st is a valid out-pointer.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {}
+    }
+}
+
+/// Stop every process of the container, then this process with `sig`; once continued, continue
+/// the container. Returns how long the job was stopped.
+fn job_stop(init: Option<i32>, sig: libc::c_int) -> Duration {
+    let stopped_at = Instant::now();
+    if let Some(init) = init {
+        for pid in crate::watchdog::tree(init) {
+            sys::kill(pid, libc::SIGSTOP);
+        }
+    }
+    // Stop with the signal's default action, so the shell reports the job as stopped.
+    let old = sys::set_sig_handler(sig, libc::SIG_DFL);
+    // SAFETY: raise(3) with a valid signal; it stays pending while blocked.
+    unsafe { libc::raise(sig) };
+    let one = sys::sigset(&[sig]);
+    let _ = sys::sigmask(libc::SIG_UNBLOCK, &one);
+    // (stopped here until SIGCONT)
+    let _ = sys::sigmask(libc::SIG_BLOCK, &one);
+    if let Ok(h) = old {
+        let _ = sys::set_sig_handler(sig, h);
+    }
+    if let Some(init) = init {
+        continue_container(init);
+    }
+    stopped_at.elapsed()
+}
+
+fn continue_container(init: i32) {
+    for pid in crate::watchdog::tree(init) {
+        sys::kill(pid, libc::SIGCONT);
+    }
+}
+
 fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdog: Option<u64>, start: Instant) -> Outcome {
-    let deadline = cfg.timeout.map(|t| start + t);
+    let mut deadline = cfg.timeout.map(|t| start + t);
     let mut out = Outcome {
+        container_started: false,
         stop: None,
         exit: None,
         error: None,
     };
+    let mut polite_sent: Option<Instant> = None;
     let mut kill_sent: Option<Instant> = None;
     let mut hard_killed = false;
     let mut init_pid: Option<i32> = None;
     let mut reader = Reader::default();
-    let stop = |out: &mut Outcome, kill_sent: &mut Option<Instant>, why: Stop| {
+    let kill = |out: &mut Outcome, kill_sent: &mut Option<Instant>, why: Stop| {
         if out.stop.is_none() {
             out.stop = Some(why);
         }
         if kill_sent.is_none() {
-            // SAFETY: kill(2) on our own unreaped child.
-            unsafe { libc::kill(shim, libc::SIGUSR1) };
+            // (our own unreaped child)
+            sys::kill(shim, libc::SIGUSR1);
             *kill_sent = Some(Instant::now());
         }
     };
@@ -176,27 +333,36 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
         let now = Instant::now();
         let mut wait: Option<Duration> = None;
         let mut shorten = |d: Duration| wait = Some(wait.map_or(d, |w: Duration| w.min(d)));
-        match kill_sent {
-            Some(t) if !hard_killed => {
+        match (kill_sent, polite_sent) {
+            (Some(t), _) if !hard_killed => {
                 if now >= t + KILL_GRACE {
                     // The shim did not answer: kill it; init follows through its PDEATHSIG.
-                    // SAFETY: kill(2) on our own unreaped child.
-                    unsafe { libc::kill(shim, libc::SIGKILL) };
+                    sys::kill(shim, libc::SIGKILL);
                     hard_killed = true;
                 } else {
                     shorten(t + KILL_GRACE - now);
                 }
             }
-            Some(_) => {}
-            None => {
+            (Some(_), _) => {}
+            (None, Some(t)) => {
+                if now >= t + STOP_GRACE {
+                    kill(&mut out, &mut kill_sent, Stop::Timeout);
+                    continue;
+                }
+                shorten(t + STOP_GRACE - now);
+            }
+            (None, None) => {
                 if let Some(d) = deadline {
                     if now >= d {
-                        stop(&mut out, &mut kill_sent, Stop::Timeout);
+                        // Ask politely first: the program may write out what it buffered.
+                        out.stop = Some(Stop::Timeout);
+                        sys::kill(shim, libc::SIGUSR2);
+                        polite_sent = Some(now);
                         continue;
                     }
                     shorten(d - now);
                 }
-                if watchdog.is_some() && init_pid.is_some() {
+                if watchdog.is_some() {
                     shorten(Duration::from_millis(crate::limits::WATCHDOG_INTERVAL_MS));
                 }
             }
@@ -223,7 +389,7 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
                 continue;
             }
             out.error = Some(SandboxError::supervise("poll", e));
-            stop(&mut out, &mut kill_sent, Stop::Timeout);
+            kill(&mut out, &mut kill_sent, Stop::Timeout);
             break;
         }
         if nfds == 2 && fds[1].revents & libc::POLLIN != 0 {
@@ -233,7 +399,19 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
             // SAFETY: info is a writable buffer of `size` bytes.
             let n = unsafe { libc::read(sfd, (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
             if n == size as isize {
-                stop(&mut out, &mut kill_sent, Stop::Signal(info.ssi_signo as libc::c_int));
+                let sig = info.ssi_signo as libc::c_int;
+                if JOB_SIGNALS.contains(&sig) {
+                    if out.exit.is_none() && kill_sent.is_none() {
+                        let stopped = job_stop(init_pid, sig);
+                        deadline = deadline.map(|d| d + stopped);
+                    }
+                } else if sig == libc::SIGCONT {
+                    if let Some(init) = init_pid.filter(|_| out.exit.is_none()) {
+                        continue_container(init);
+                    }
+                } else {
+                    kill(&mut out, &mut kill_sent, Stop::Signal(sig));
+                }
             }
         }
         if fds[0].revents != 0 {
@@ -248,7 +426,10 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
             }
             while let Some(m) = reader.next_msg() {
                 match m {
-                    Msg::ContainerPid(p) => init_pid = Some(p),
+                    Msg::ContainerPid(p) => {
+                        init_pid = Some(p);
+                        out.container_started = true;
+                    }
                     Msg::Error { kind, step, detail } => {
                         if out.error.is_none() {
                             out.error = Some(SandboxError::from_wire(kind, step, detail));
@@ -258,9 +439,11 @@ fn supervise(cfg: &Config, shim: libc::pid_t, msg_rd: RawFd, sfd: RawFd, watchdo
                 }
             }
         }
-        if let (Some(limit), Some(pid), None) = (watchdog, init_pid, kill_sent) {
+        if let (Some(limit), None) = (watchdog, kill_sent) {
+            // While loading, the shim is the container; then init and its descendants.
+            let pid = init_pid.unwrap_or(shim);
             if out.exit.is_none() && crate::watchdog::tree_rss(pid) > limit {
-                stop(&mut out, &mut kill_sent, Stop::Memory);
+                kill(&mut out, &mut kill_sent, Stop::Memory);
             }
         }
     }

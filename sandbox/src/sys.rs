@@ -215,3 +215,112 @@ pub(crate) fn set_sig_handler(sig: libc::c_int, handler: libc::sighandler_t) -> 
     cvt(unsafe { libc::sigaction(sig, &act, &mut old) })?;
     Ok(old.sa_sigaction)
 }
+
+/// fstat(2) (works on O_PATH descriptors too).
+pub(crate) fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: stat is plain data filled in by the kernel.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+/// open(2) of a path with raw flags; the caller owns the returned descriptor.
+pub(crate) fn open_raw(p: &Path, flags: libc::c_int) -> io::Result<RawFd> {
+    let c = cstring(p)?;
+    // SAFETY: c is NUL-terminated; the mode argument is ignored without O_CREAT.
+    cvt(unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, 0) })
+}
+
+/// Send `sig` to a process; errors (ESRCH) are ignored.
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) {
+    if pid > 0 {
+        // SAFETY: plain kill(2) with a positive pid.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Saved terminal settings of the first standard stream that is a terminal.
+pub(crate) struct TermState {
+    fd: RawFd,
+    termios: libc::termios,
+}
+
+impl TermState {
+    pub(crate) fn save() -> Option<TermState> {
+        for fd in 0..3 {
+            // SAFETY: termios is plain data filled in by tcgetattr.
+            let mut t: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: t is a valid out-pointer; fd is one of the standard descriptors.
+            if unsafe { libc::tcgetattr(fd, &mut t) } == 0 {
+                return Some(TermState { fd, termios: t });
+            }
+        }
+        None
+    }
+
+    /// Put the settings back if they changed. SIGTTOU is blocked meanwhile, so that a pvm in
+    /// the background is not stopped for it (the kernel allows the change then).
+    pub(crate) fn restore(&self) {
+        // SAFETY: as in save.
+        let mut now: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: valid out-pointer.
+        if unsafe { libc::tcgetattr(self.fd, &mut now) } != 0 {
+            return;
+        }
+        let same = now.c_iflag == self.termios.c_iflag
+            && now.c_oflag == self.termios.c_oflag
+            && now.c_cflag == self.termios.c_cflag
+            && now.c_lflag == self.termios.c_lflag
+            && now.c_cc == self.termios.c_cc;
+        if same {
+            return;
+        }
+        let old = sigmask(libc::SIG_BLOCK, &sigset(&[libc::SIGTTOU]));
+        // (TCSANOW: waiting for output to drain could block on a terminal stopped with ^S.)
+        // SAFETY: self.termios was filled in by tcgetattr on this fd.
+        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.termios) };
+        if let Ok(m) = old {
+            let _ = sigmask(libc::SIG_SETMASK, &m);
+        }
+    }
+}
+
+/// Whether this process is in the initial user namespace (its uid map is the identity over
+/// every id), i.e. whether uid 0 here is the host's root.
+pub(crate) fn in_initial_userns() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| {
+            let f: Vec<&str> = m.split_whitespace().collect();
+            f == ["0", "0", "4294967295"]
+        })
+        .unwrap_or(false)
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount tree at `fd` (recursive).
+pub(crate) fn open_tree_clone(fd: RawFd) -> io::Result<RawFd> {
+    let flags =
+        OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_EMPTY_PATH as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint;
+    // SAFETY: an empty NUL-terminated path and plain integer flags.
+    cvt_long(unsafe { libc::syscall(libc::SYS_open_tree, fd, c"".as_ptr(), flags) }).map(|r| r as RawFd)
+}
+
+/// move_mount(2) of a detached tree onto `to`.
+pub(crate) fn move_mount_to(tree: RawFd, to: &Path) -> io::Result<()> {
+    let c = cstring(to)?;
+    // SAFETY: both paths are NUL-terminated; the flags are plain integers.
+    cvt_long(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}

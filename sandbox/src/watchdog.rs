@@ -48,6 +48,30 @@ pub(crate) fn tree_rss(init: i32) -> u64 {
     pages * page_size()
 }
 
+/// Bytes of address space mapped by a process (first field of /proc/PID/statm).
+pub(crate) fn address_space(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()))
+        .unwrap_or(0)
+        * page_size()
+}
+
+/// Host pids of `init` and all its descendants (for job control: stopping and continuing the
+/// whole container).
+pub(crate) fn tree(init: i32) -> Vec<i32> {
+    let mut seen = Vec::new();
+    let mut todo = vec![init];
+    while let Some(pid) = todo.pop() {
+        if seen.contains(&pid) || seen.len() > 4096 {
+            continue;
+        }
+        seen.push(pid);
+        children(pid, &mut todo);
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -22,14 +22,34 @@ use crate::frames::{Frame, FrameStack, Handler};
 use crate::heap::{self, ArrayObj, MapObj, StrObj};
 use crate::native_stack::{stack_pointer, NativeStack};
 use crate::{JitStats, Vm};
-use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL, STATUS_SUSPENDED, STATUS_TRAP};
+use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL, STATUS_OK, STATUS_SUSPENDED, STATUS_TRAP};
 use std::any::Any;
 use std::mem::offset_of;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 /// The signature of compiled code and of the interpreter's trampoline.
-pub(crate) type Entry = unsafe extern "C" fn(*mut Vm, *mut u64, u32) -> u32;
+pub(crate) type Entry = unsafe extern "C" fn(*mut Vm, *mut u64, u32) -> Ret;
+
+/// What compiled code returns: a status (`pvm_jit::STATUS_*`) and, after
+/// a return, the result's bits. Two integers: returned in two registers
+/// (`rax` and `rdx` on x86-64, `x0` and `x1` on AArch64), as Cranelift
+/// returns its two `i64` results.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ret {
+    status: u64,
+    value: u64,
+}
+
+impl Ret {
+    fn status(s: i64) -> Ret {
+        Ret {
+            status: s as u64,
+            value: 0,
+        }
+    }
+}
 
 /// Where a function stands with the JIT.
 enum Tier {
@@ -64,6 +84,30 @@ pub(crate) struct JitState {
     /// A panic (in a host function) that crossed compiled code, to be
     /// raised again when the run is back in Rust code.
     panic: Option<Box<dyn Any + Send>>,
+    /// Time in each tier, measured at every switch (`--stats` only).
+    clock: Option<TierClock>,
+}
+
+/// Splits run time between compiled code and the rest (interpreter,
+/// natives, collector): each switch between the tiers adds the time since
+/// the previous switch to the tier being left.
+struct TierClock {
+    last: std::time::Instant,
+    compiled: Duration,
+}
+
+impl JitState {
+    /// Marks a switch into compiled code (`true`) or out of it.
+    #[inline]
+    fn switch(&mut self, into_compiled: bool) {
+        if let Some(c) = self.clock.as_mut() {
+            let now = std::time::Instant::now();
+            if !into_compiled {
+                c.compiled += now - c.last;
+            }
+            c.last = now;
+        }
+    }
 }
 
 impl JitState {
@@ -100,6 +144,10 @@ impl JitState {
             compile_time: Duration::ZERO,
             code_bytes: 0,
             panic: None,
+            clock: vm.config.count_instructions.then(|| TierClock {
+                last: std::time::Instant::now(),
+                compiled: Duration::ZERO,
+            }),
         })
     }
 
@@ -344,14 +392,20 @@ impl Vm {
 
     /// Calls compiled code for the frame on top (whose window is `regs`);
     /// the error it raised, if any.
-    fn jit_call(&mut self, code: Entry, regs: *mut u64, entry: u32) -> Result<(), Trap> {
+    fn jit_call(&mut self, code: Entry, regs: *mut u64, entry: u32) -> Result<u64, Trap> {
         // SAFETY: `code` was compiled for this VM's module (or is the
         // interpreter's trampoline); `regs` is the window of the frame on
         // top of the stack, filled as the contract in `pvm_jit` requires;
         // the VM pointer is valid for the call and only used through it.
-        let status = unsafe { code(self as *mut Vm, regs, entry) };
-        if status == 0 {
-            Ok(())
+        if let Some(st) = self.jit.as_mut() {
+            st.switch(true);
+        }
+        let r = unsafe { code(self as *mut Vm, regs, entry) };
+        if let Some(st) = self.jit.as_mut() {
+            st.switch(false);
+        }
+        if r.status == STATUS_OK as u64 {
+            Ok(r.value)
         } else {
             Err(self.take_jit_trap())
         }
@@ -373,9 +427,8 @@ impl Vm {
             return Ok(None);
         };
         let regs = self.frames.last().map_or(std::ptr::null_mut(), |fr| fr.base);
-        self.jit_call(code, regs, ENTRY_NORMAL)?;
-        // SAFETY: slot 0 of the (popped) window holds the result.
-        Ok(Some(if self.funcs[f].returns { unsafe { *regs } } else { 0 }))
+        let v = self.jit_call(code, regs, ENTRY_NORMAL)?;
+        Ok(Some(if self.funcs[f].returns { v } else { 0 }))
     }
 
     /// The interpreter is at loop header `pc` of the frame on top, a frame
@@ -399,9 +452,8 @@ impl Vm {
         };
         top.pc = pc;
         let regs = top.base;
-        self.jit_call(code, regs, pc)?;
-        // SAFETY: as in `jit_run_call`.
-        Ok(Some(if self.funcs[f].returns { unsafe { *regs } } else { 0 }))
+        let v = self.jit_call(code, regs, pc)?;
+        Ok(Some(if self.funcs[f].returns { v } else { 0 }))
     }
 
     /// Runs the frame just pushed for a call from outside pvm code (the
@@ -431,6 +483,7 @@ impl Vm {
                 compiled: s.compiled,
                 compile_time: s.compile_time,
                 code_bytes: s.code_bytes,
+                compiled_time: s.clock.as_ref().map_or(Duration::ZERO, |c| c.compiled),
             })
             .unwrap_or_default()
     }
@@ -496,12 +549,18 @@ fn status(vm: &mut Vm, r: Result<(), Trap>) -> i64 {
 /// The interpreter as a callee of compiled code: runs the frame the caller
 /// pushed until it returns (or, when the callee has become hot, calls its
 /// compiled code instead).
-pub(crate) unsafe extern "C" fn interp_entry(p: *mut Vm, regs: *mut u64, entry: u32) -> u32 {
+pub(crate) unsafe extern "C" fn interp_entry(p: *mut Vm, regs: *mut u64, entry: u32) -> Ret {
     let vm = vm(p);
     let depth0 = vm.frames.len() - 1;
     let f = vm.frames.last().map_or(0, |fr| fr.func as usize);
     if vm.native_stack_low() {
-        return fail(vm, Trap::Error("stack overflow".into())) as u32;
+        return Ret::status(fail(vm, Trap::Error("stack overflow".into())));
+    }
+    if entry == ENTRY_NORMAL && vm.jit.as_mut().is_some_and(|st| st.hot(f)) {
+        if let Some(code) = vm.jit_entry(f, Reason::Calls) {
+            // SAFETY: as for any compiled call: the caller set up the frame.
+            return unsafe { code(p, regs, entry) };
+        }
     }
     if entry == ENTRY_NORMAL {
         // Compiled callers zero only reference registers; the interpreter
@@ -511,27 +570,23 @@ pub(crate) unsafe extern "C" fn interp_entry(p: *mut Vm, regs: *mut u64, entry: 
         // SAFETY: the window holds the callee's `nregs` registers.
         unsafe { std::ptr::write_bytes(regs.add(from), 0, rt.nregs - from) };
     }
-    if entry == ENTRY_NORMAL && vm.jit.as_mut().is_some_and(|st| st.hot(f)) {
-        if let Some(code) = vm.jit_entry(f, Reason::Calls) {
-            // SAFETY: as for any compiled call: the caller set up the frame.
-            return unsafe { code(p, regs, entry) };
-        }
+    if let Some(st) = vm.jit.as_mut() {
+        st.switch(false);
     }
     // A panic must not unwind through compiled code: it is kept, and
     // raised again where the run returns to Rust (`with_native_stack`).
     let r = catch_unwind(AssertUnwindSafe(|| vm.run_frames(depth0, true)));
     let vm = self::vm(p);
+    if let Some(st) = vm.jit.as_mut() {
+        st.switch(true);
+    }
     match r {
-        Ok(Ok(v)) => {
-            if vm.funcs[f].returns {
-                // SAFETY: `regs` is the (now popped) callee window: slot 0 is
-                // where compiled callers read a result.
-                unsafe { *regs = v };
-            }
-            0
-        }
-        Ok(Err(t)) => fail(vm, t) as u32,
-        Err(panic) => panicked(vm, panic) as u32,
+        Ok(Ok(v)) => Ret {
+            status: STATUS_OK as u64,
+            value: v,
+        },
+        Ok(Err(t)) => Ret::status(fail(vm, t)),
+        Err(panic) => Ret::status(panicked(vm, panic)),
     }
 }
 

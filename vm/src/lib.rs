@@ -846,6 +846,9 @@ pub struct JitStats {
     pub compile_time: std::time::Duration,
     /// Bytes of machine code made.
     pub code_bytes: u64,
+    /// Time spent running compiled code (measured only with
+    /// [`Config::count_instructions`], as `--stats` sets it).
+    pub compiled_time: std::time::Duration,
 }
 
 /// A typed handle on a top-level pvm function, from [`Vm::func`].

@@ -439,8 +439,11 @@ impl Heap {
     fn new_array(&mut self, ty: u32, cap: usize) -> *mut ArrayObj {
         let bytes = self.layouts.elem_is_bool.get(ty as usize).copied().unwrap_or(false);
         let width = if bytes { 1 } else { 8 };
+        // An empty array's storage is a dangling but aligned, non-null
+        // pointer: slices of length 0 over it are valid (over null they are
+        // undefined behaviour), and it is never freed or read.
         let data = if cap == 0 {
-            std::ptr::null_mut()
+            std::ptr::NonNull::<u64>::dangling().as_ptr().cast::<u8>()
         } else {
             self.alloc_buffer(cap * width)
         };
