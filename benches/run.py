@@ -85,13 +85,17 @@ def first_line(cmd):
 
 
 class Pvm(Runtime):
-    def __init__(self):
-        super().__init__("pvm", "pvm", "pvm", "pvm",
+    """pvm as built (the JIT on), or with `mode` flags added (the interpreter
+    alone: --jit=off)."""
+
+    def __init__(self, key="pvm", title="pvm", mode=()):
+        super().__init__(key, title, "pvm", "pvm",
                          "cargo build --release (or pass --pvm PATH)")
+        self.mode = list(mode)
 
     def locate(self, args):
         self.exe = os.path.abspath(args.pvm)
-        self.extra = args.pvm_args.split() if args.pvm_args else []
+        self.extra = self.mode + (args.pvm_args.split() if args.pvm_args else [])
         if not (os.path.isfile(self.exe) and os.access(self.exe, os.X_OK)):
             self.missing = "no pvm binary at " + self.exe
             return
@@ -200,6 +204,7 @@ class C(Runtime):
 def all_runtimes():
     return [
         Pvm(),
+        Pvm("pvmi", "pvm --jit=off", ["--jit=off"]),
         Interpreter("lua", "lua5.4", "lua", "lua", "apt-get install lua5.4",
                     ["lua5.4"], ["-v"]),
         Interpreter("luajit", "luajit", "lua", "lua", "apt-get install luajit",
@@ -215,6 +220,7 @@ def all_runtimes():
 
 LANG_ALIASES = {
     "pvm": "pvm",
+    "pvmi": "pvmi", "pvm-interp": "pvmi",
     "lua": "lua", "lua5.4": "lua", "lua54": "lua",
     "luajit": "luajit",
     "python": "python", "python3": "python", "py": "python",
@@ -429,32 +435,50 @@ def fmt_cell(cell):
                                                if cell.status in ("failed", "timeout") else ""))
 
 
+# Ratio columns: pvm's time over each of these, when both are in the run.
+RATIOS = [("c", "C"), ("luajit", "luajit"), ("lua", "lua5.4")]
+
+
 def markdown_table(names, runtimes, results):
     keys = [rt.key for rt in runtimes]
-    with_ratio = "pvm" in keys and "lua" in keys
+    ratios = [(k, t) for k, t in RATIOS if "pvm" in keys and k in keys]
+    with_mem = "pvm" in keys and "lua" in keys
     head = ["benchmark"] + [rt.title for rt in runtimes]
-    if with_ratio:
-        head += ["pvm/lua5.4 time", "pvm/lua5.4 mem"]
+    head += ["pvm/%s time" % t for _, t in ratios]
+    if with_mem:
+        head += ["pvm/lua5.4 mem"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    t_ratios, m_ratios = [], []
+    t_ratios = {k: [] for k, _ in ratios}
+    m_ratios = []
     for name in names:
         row = [name] + [fmt_cell(results[name][k]) for k in keys]
-        if with_ratio:
-            p, l = results[name]["pvm"], results[name]["lua"]
-            if p.ok and l.ok:
-                tr = p.median_time() / l.median_time()
-                mr = p.peak_mib() / l.peak_mib()
-                t_ratios.append(tr)
-                m_ratios.append(mr)
-                row += [fmt_ratio(tr), fmt_ratio(mr)]
+        p = results[name]["pvm"] if "pvm" in keys else None
+        for k, _ in ratios:
+            o = results[name][k]
+            if p.ok and o.ok:
+                r = p.median_time() / o.median_time()
+                t_ratios[k].append(r)
+                row.append(fmt_ratio(r))
             else:
-                row += ["-", "-"]
+                row.append("-")
+        if with_mem:
+            l = results[name]["lua"]
+            if p.ok and l.ok:
+                mr = p.peak_mib() / l.peak_mib()
+                m_ratios.append(mr)
+                row.append(fmt_ratio(mr))
+            else:
+                row.append("-")
         lines.append("| " + " | ".join(row) + " |")
-    if with_ratio:
-        gt, gm = geomean(t_ratios), geomean(m_ratios)
+    if ratios or with_mem:
         row = ["**geometric mean**"] + [""] * len(keys)
-        row += ["**%s**" % fmt_ratio(gt) if gt else "-", "**%s**" % fmt_ratio(gm) if gm else "-"]
+        for k, _ in ratios:
+            g = geomean(t_ratios[k])
+            row.append("**%s**" % fmt_ratio(g) if g else "-")
+        if with_mem:
+            g = geomean(m_ratios)
+            row.append("**%s**" % fmt_ratio(g) if g else "-")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -574,7 +598,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="repetitions per benchmark and runtime (default 3)")
     ap.add_argument("--only", default="", help="comma-separated benchmark names")
     ap.add_argument("--langs", default="",
-                    help="comma-separated runtimes: pvm,lua,luajit,python,java,js,c (default: all)")
+                    help="comma-separated runtimes: pvm,pvmi,lua,luajit,python,java,js,c (default: all; "
+                         "pvmi is pvm with --jit=off, the interpreter alone)")
     ap.add_argument("--timeout", type=float, default=0,
                     help="kill a run after this many seconds (default: no limit)")
     ap.add_argument("--hello", action="store_true",
@@ -626,7 +651,7 @@ def main():
             if not k:
                 continue
             if k not in LANG_ALIASES:
-                log("error: unknown runtime %r (use pvm,lua,luajit,python,java,js,c)" % k)
+                log("error: unknown runtime %r (use pvm,pvmi,lua,luajit,python,java,js,c)" % k)
                 return 2
             keys.append(LANG_ALIASES[k])
         runtimes = [rt for rt in runtimes if rt.key in keys]

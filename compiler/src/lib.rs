@@ -18,7 +18,8 @@
 //! ```
 //! let out = pvm_compiler::compile_source("demo.pvm", "fn main() { println(1 + 2); }");
 //! let module = out.expect("compiles");
-//! assert_eq!(module.functions[module.main as usize].name, "main");
+//! let main = module.main.expect("the program has a main");
+//! assert_eq!(module.functions[main as usize].name, "main");
 //! ```
 
 pub mod ast;

@@ -115,15 +115,13 @@ fn bad_bytes_in_source_are_reported_with_their_position() {
     let utf = dir.join("utf.pvm");
     std::fs::write(&utf, b"fn main() {\n  let s = \"ab\xffc\";\n}\n").expect("write");
     let e = pvm_compiler::compile_file(utf.to_str().expect("path"))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .render();
     assert!(e.contains("not UTF-8 text (an invalid byte at line 2, column 14)"), "{e}");
     let nul = dir.join("nul.pvm");
     std::fs::write(&nul, b"fn main() {}\n\n  \0").expect("write");
     let e = pvm_compiler::compile_file(nul.to_str().expect("path"))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .render();
     assert!(e.contains("a NUL byte at line 3, column 3"), "{e}");
 }

@@ -14,12 +14,17 @@
 //! * **Calls.** The caller pushes the callee's frame record and window just
 //!   as the interpreter does, then calls the callee's entry in the code
 //!   table, compiled or not.
-//! * **Errors.** A failing check or helper records the instruction in the
-//!   frame record and goes to the function's *unwind* block, which asks the
-//!   VM for a `try` handler of this frame (and jumps to it), or returns 1.
-//! * **Suspension.** When the run stops for fuel or an interrupt, the
-//!   unwind block writes every variable back to its register slot, so the
-//!   interpreter can continue the frame exactly where it stopped.
+//! * **Errors.** A failing check or helper goes to the *fail* block, which
+//!   records the instruction in the frame record, then to the *unwind*
+//!   block, which asks the VM for a `try` handler of this frame (and jumps
+//!   to it) or returns status 1.
+//! * **Suspension.** When the run stops for fuel or an interrupt (at a
+//!   checkpoint, or inside a callee or a native), the stopping site writes
+//!   back the scalar registers the interpreter may read (`liveness`),
+//!   records where to continue and returns status 2; the interpreter
+//!   continues the frame exactly there.
+//!
+//! Small leaf functions are compiled into their callers (`T::inlinable`).
 
 use crate::liveness::{self, Live};
 use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED};
@@ -445,8 +450,10 @@ impl<'a> T<'a, '_> {
     /// returns "suspended" (the VM holds the reason).
     fn suspend(&mut self, resume_pc: u32) {
         // A call's destination is written before it is read, whichever way
-        // the run resumes (the call again, or the callee's return).
-        let dst = match self.f.code.get(self.pc as usize) {
+        // the run resumes (the call again, or the callee's return), unless
+        // the call fails after resuming and a handler reads the old value
+        // (`x = f(x)` in a `try` whose `catch` reads `x`).
+        let dst = match self.f.code.get(self.pc as usize).filter(|_| !self.has_try) {
             Some(
                 Instr::Call { dst, .. }
                 | Instr::CallMethod { dst, .. }
@@ -543,8 +550,22 @@ impl<'a> T<'a, '_> {
         let o = self.rt.off;
         let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
         self.depth = self.b.ins().iadd_imm_s(len, -1);
-        // The native stack: deep recursion of compiled code ends in the
-        // catchable `stack overflow`, never a crash.
+        let headers = loop_headers(self.f);
+        let normal = self.b.create_block();
+        let osr = self.b.create_block();
+        if headers.is_empty() {
+            // No loop: the VM only ever calls it.
+            self.b.ins().jump(normal, &[]);
+        } else {
+            let is_normal = self.b.ins().icmp_imm_s(IntCC::Equal, entry_arg, i64::from(ENTRY_NORMAL as i32));
+            self.b.ins().brif(is_normal, normal, &[], osr, &[]);
+        }
+
+        // A call. First the native stack: deep recursion of compiled code
+        // ends in the catchable `stack overflow`, never a crash. (A frame
+        // entered at a loop header was running in the interpreter: the VM
+        // checked the stack before moving it here.)
+        self.b.switch_to_block(normal);
         let sp = self.b.ins().get_stack_pointer(I64);
         let limit = self.b.ins().load(I64, trusted(), self.vm, o.native_limit);
         let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
@@ -559,21 +580,8 @@ impl<'a> T<'a, '_> {
         let z = self.iconst(0);
         self.helper(self.rt.helpers.raise, &[vm, k, z, z]);
         self.b.ins().jump(self.unwind, &[]);
+        // Then parameters and captures from their slots, the rest 0.
         self.b.switch_to_block(after);
-
-        let headers = loop_headers(self.f);
-        let normal = self.b.create_block();
-        let osr = self.b.create_block();
-        if headers.is_empty() {
-            // No loop: the VM only ever calls it.
-            self.b.ins().jump(normal, &[]);
-        } else {
-            let is_normal = self.b.ins().icmp_imm_s(IntCC::Equal, entry_arg, i64::from(ENTRY_NORMAL as i32));
-            self.b.ins().brif(is_normal, normal, &[], osr, &[]);
-        }
-
-        // A call: parameters and captures from their slots, the rest 0.
-        self.b.switch_to_block(normal);
         let incoming = self.f.params as usize + self.f.captures as usize;
         for r in 0..self.kinds.len() {
             let v = match self.kinds[r] {
@@ -1756,7 +1764,9 @@ impl<'a> T<'a, '_> {
 /// The parameter count (without `self`) and result of an interface method slot.
 pub(crate) fn iface_method(m: &Module, slot: u16) -> Option<(usize, TypeId)> {
     for i in &m.interfaces {
-        let k = (slot as usize).checked_sub(i.first_slot as usize)?;
+        let Some(k) = (slot as usize).checked_sub(i.first_slot as usize) else {
+            continue;
+        };
         if let Some((_, t)) = i.methods.get(k) {
             if let Some(Type::Func(ps, r)) = m.types.get(*t as usize) {
                 return Some((ps.len(), *r));

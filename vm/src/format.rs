@@ -5,7 +5,7 @@
 //! carry their own type id for their elements.
 
 use crate::heap::{str_ref, ArrayObj, CellObj, Header, Kind, MapObj, StrObj};
-use pvm_compiler::bytecode::{Module, Type, TypeId};
+use pvm_bytecode::{Module, Type, TypeId};
 use std::fmt::Write as _;
 
 /// `str(x)` for a float: Rust's `{:?}` (shortest round-trip digits,

@@ -8,8 +8,8 @@
 //!
 //! A host function is an ordinary closure over [`PvmType`] arguments,
 //! returning a [`PvmType`] or a `Result` whose error becomes a catchable
-//! pvm runtime error. Taking a [`Caller`] first gives it the VM, to call
-//! back into pvm or to reach the host's own data ([`Vm::set_data`]).
+//! pvm runtime error. Taking a [`Caller`] first lets it call back into pvm
+//! ([`Caller::call`]) or reach the host's own data ([`Vm::set_data`]).
 //!
 //! ```
 //! use pvm::{Caller, Host};

@@ -1,17 +1,22 @@
 //! The interpreter: a register machine over verified bytecode.
 //!
-//! All registers of all active calls live in one array of 64-bit slots,
-//! the *stack*. A call's frame is a window of that array starting at its
-//! `base`; `R[x]` is `stack[base + x]`. A call puts the callee's frame right
-//! after the caller's, copies the arguments into its first registers and
+//! All registers of all active calls live in the register stack
+//! (`crate::stack`: 64-bit slots in 1 MiB chunks that never move). A call's
+//! frame is a window starting at its `base`; `R[x]` is `base[x]`. A call
+//! puts the callee's window right after the caller's (or at the start of
+//! the next chunk), copies the arguments into its first registers and
 //! zeroes the rest (zero is `0`, `0.0`, `false` and `nil` alike, and the
 //! collector must never see stale pointers).
 //!
-//! Every active call also has a [`Frame`] record in `Vm::frames`, the
-//! running one on top: which function, where its registers start, and the
-//! instruction it is at (written back when it calls, or stops). pvm
-//! recursion never uses the native stack: deep recursion is bounded by
+//! Every active call also has a [`Frame`] record in `Vm::frames`
+//! (`crate::frames`), the running one on top: which function, where its
+//! registers start, and the instruction it is at (written back when it
+//! calls, or stops). Compiled code uses the same records. The interpreter
+//! never recurses on the native stack for a pvm call: depth is bounded by
 //! `max_depth`, and exceeding it is the catchable error `stack overflow`.
+//! With the JIT on, calls and loop back edges count towards their function
+//! and hot code moves to machine code (`tier_up_call!`, `tier_up_loop!`,
+//! and `crate::jit_glue`).
 //!
 //! The dispatch loop keeps the hot state (`code`, `pc`, `regs`) in locals and
 //! reads registers without bounds checks; the verifier has proved every

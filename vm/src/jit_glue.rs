@@ -11,10 +11,14 @@
 //! compiled before its first call.
 //!
 //! **Helpers** are `extern "C"` functions whose first argument is the VM.
-//! Those that can fail return a status (0 ok, 1 an error or stop, which
-//! they leave in `Vm::jit_trap`); those that produce a reference write it
-//! straight into the destination register's slot, where the collector sees
-//! it, before they reach a safepoint.
+//! Those that can fail return a status (0 ok, 1 an error, 2 the run
+//! stopped: fuel, interrupt; the reason is left in `Vm::jit_trap`); those
+//! that produce a reference write it straight into the destination
+//! register's slot, where the collector sees it, before they reach a
+//! safepoint. A helper must not panic: unwinding out of an `extern "C"`
+//! function aborts the process. The two that run arbitrary Rust code (a
+//! native or host function, the interpreter) catch panics and hand them to
+//! [`Vm::with_native_stack`], which raises them again in Rust code.
 
 use crate::config::JitMode;
 use crate::error::Trap;
@@ -444,7 +448,9 @@ impl Vm {
             Some(Tier::Compiled(headers)) => headers.binary_search(&pc).is_ok(),
             _ => false,
         };
-        if !enterable {
+        // Compiled code needs a little machine stack; without it, the
+        // interpreter goes on (it does not recurse on it).
+        if !enterable || self.native_stack_low() {
             return Ok(None);
         }
         let Some(top) = self.frames.last_mut() else {

@@ -101,6 +101,7 @@ pub(crate) struct FuncRt {
     pub ncaps: usize,
     pub ref_regs: Box<[u32]>,
     /// It returns a value (not `void`).
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub returns: bool,
 }
 
@@ -215,9 +216,13 @@ impl Vm {
     pub fn new(module: Module, host: &Host, config: Config) -> Result<Vm, LoadError> {
         pvm_bytecode::verify::verify(&module).map_err(LoadError::Verify)?;
         let natives = natives::link(&module, &host.funcs).map_err(LoadError::Link)?;
-        let mut vm = Vm::link(module, natives, host.caps.clone(), config);
+        let vm = Vm::link(module, natives, host.caps.clone(), config);
         #[cfg(feature = "jit")]
-        vm.start_jit();
+        let vm = {
+            let mut vm = vm;
+            vm.start_jit();
+            vm
+        };
         Ok(vm)
     }
 
@@ -429,9 +434,16 @@ impl Vm {
     /// Runs every file's global initialisers, then `main`, and flushes the
     /// output. For `pvm run`.
     pub fn run_main(&mut self) -> Result<(), RunError> {
-        self.abandon();
         if self.module.main.is_none() {
             return Err(usage("the program has no `fn main()`"));
+        }
+        // An initialiser suspended before a call from the host is finished,
+        // not run again (its side effects have happened); anything else
+        // suspended is dropped.
+        if self.pending == Pending::Init {
+            self.ensure_init()?;
+        } else {
+            self.abandon();
         }
         // Initialisers that already ran (before calls from the host) do not
         // run again.

@@ -17,8 +17,9 @@
 //! The trait is sealed: its methods handle raw VM slots, which only this
 //! crate can produce, so no code outside it can make the VM read a slot as
 //! the wrong type. Conversions into pvm allocate but never collect (the
-//! collector runs only at safepoints of the interpreter), so a value being
-//! built is never freed half-way.
+//! collector runs only at safepoints: after an allocating instruction, in
+//! either tier, and before a call from the host), so a value being built
+//! is never freed half-way.
 
 use crate::error::Trap;
 use crate::Vm;

@@ -543,6 +543,18 @@ fn initialisers_run_once_even_when_suspended() {
     vm.set_fuel(None);
     vm.run_main().expect("runs");
     assert_eq!(out.text(), "103000\n");
+
+    // Suspended in the initialiser, then run_main: it finishes the
+    // initialiser instead of starting it again.
+    let mut vm = load(src);
+    let out = Captured::new();
+    vm.set_output(out.clone());
+    vm.set_fuel(Some(1000));
+    let count = vm.func::<(), i64>("count").expect("found");
+    assert_eq!(count.call(&mut vm, ()), Err(RunError::OutOfFuel));
+    vm.set_fuel(None);
+    vm.run_main().expect("runs");
+    assert_eq!(out.text(), "103000\n", "the initialiser ran exactly once");
 }
 
 #[test]

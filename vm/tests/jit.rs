@@ -369,3 +369,37 @@ fn machine_code_and_stacks_are_freed_with_their_vm() {
     let after = rss_kib();
     assert!(after < before + 8 * 1024, "grew from {before} KiB to {after} KiB");
 }
+
+#[test]
+fn a_call_stopped_and_resumed_then_failing_keeps_the_old_destination() {
+    // `x = f(x)` inside a `try`: when the run stops at the call and `f`
+    // fails after resuming, the handler must see `x`'s old value.
+    let src = "fn f(n: int) -> int { if n > 5 { throw \"big\"; } return n + 1; }\n\
+               fn g(k: int) -> int {\n  let x = k;\n  let total = 0;\n  for i in 0..20 {\n    try { x = f(x); } catch e { total += x * 1000; x = 0; }\n    total += x;\n  }\n  return total;\n}";
+    let mut want = None;
+    // Two checkpoints per iteration (the call and the back edge): 6 ticks
+    // stop the compiled loop at the call that throws, with `x` changed in
+    // machine registers since the frame was entered.
+    let runs = [(JitMode::Off, 0)].into_iter().chain((1..=9).map(|step| (JitMode::Always, step)));
+    for (jit, step) in runs {
+        let (mut vm, _) = vm_for(src, jit, GcMode::Normal);
+        let g = vm.func::<(i64,), i64>("g").expect("found");
+        let r = if step == 0 {
+            g.call(&mut vm, (3,))
+        } else {
+            vm.set_fuel(Some(step));
+            let mut r = g.call(&mut vm, (3,));
+            while r == Err(RunError::OutOfFuel) {
+                vm.add_fuel(step);
+                r = g.resume(&mut vm);
+            }
+            r
+        };
+        let r = r.expect("runs");
+        match want {
+            None => want = Some(r),
+            Some(w) => assert_eq!(r, w, "{jit:?}, {step} at a time"),
+        }
+    }
+    assert!(want.is_some_and(|w| w > 6000), "{want:?}");
+}

@@ -1,7 +1,8 @@
 //! A mutation campaign against the verifier's promise: take compiled
 //! modules, change single bytes of their `.pvmc` encoding, and run every
-//! mutant that still loads (decodes, verifies, links), plainly and with a
-//! full collection at every safepoint, under a fuel and heap bound. Each
+//! mutant that still loads (decodes, verifies, links), plainly, with a full
+//! collection at every safepoint, and with every function compiled to
+//! machine code first, under a fuel and heap bound. Each
 //! must end cleanly: a result or a pvm error. A crash, a hang or a Rust
 //! panic fails the test (the process itself would die).
 //!
@@ -9,7 +10,7 @@
 //! pvm --test mutants -- --ignored` runs every one of the 255 values at
 //! every byte (the campaign reported in the notes).
 
-use pvm::{Captured, Config, GcMode, Host, Vm};
+use pvm::{Captured, Config, GcMode, Host, JitMode, Vm};
 
 const PROGRAMS: &[&str] = &[
     r#"
@@ -88,16 +89,24 @@ struct Tally {
 fn try_mutant(bytes: &[u8], t: &mut Tally) {
     t.mutants += 1;
     let host = Host::new();
-    for (mode, fuel) in [(GcMode::Normal, 20_000), (GcMode::StressFull, 2_000)] {
+    // Plainly (the JIT compiling what gets hot), under full GC stress, and
+    // with every function compiled before it runs (the JIT's translator
+    // meets every verified mutant).
+    for (mode, jit, fuel) in [
+        (GcMode::Normal, JitMode::On, 20_000),
+        (GcMode::StressFull, JitMode::On, 2_000),
+        (GcMode::Normal, JitMode::Always, 20_000),
+    ] {
         let config = Config {
             max_heap: 4 << 20,
             gc: mode,
+            jit,
             ..Config::default()
         };
         let Ok(mut vm) = Vm::from_bytecode(bytes, &host, config) else {
             return;
         };
-        if mode == GcMode::Normal {
+        if mode == GcMode::Normal && jit == JitMode::On {
             t.loaded += 1;
         }
         vm.set_output(Captured::new());

@@ -1,5 +1,5 @@
 //! Shared helpers: running `.pvm` files with inline expectations, in the
-//! format of `../shared/conformance/run.py` (`// expect:`, `// expect-exit:`,
+//! inline format of the language tests (`// expect:`, `// expect-exit:`,
 //! `// expect-stderr:`, `// stdin:`, `// args:`).
 
 use std::io::Write;
