@@ -240,8 +240,8 @@ both! {
         t.file("prog/lib/a.pvm", "fn a() -> int { return 1; }\n");
         t.file("common/b.pvm", "fn b() -> int { return 2; }\n");
         let app = t.file("prog/ok.pvm", "import \"lib/a.pvm\";\nimport \"../common/b.pvm\";\nfn main() { println(a() + b()); }\n");
-        let shared = t.root.join("shared").display().to_string();
-        let o = pvm(u, &t.prog, &["run", "--allow-read", &shared, &app.display().to_string()], Stdio::null());
+        let common = t.root.join("common").display().to_string();
+        let o = pvm(u, &t.prog, &["run", "--allow-read", &common, &app.display().to_string()], Stdio::null());
         code(&o, 0);
         assert_eq!(out(&o), "3\n");
     };
