@@ -28,7 +28,8 @@
 //! holds the error; the frame record stays, with its pc, for the stack
 //! trace and for whoever catches) and [`STATUS_SUSPENDED`] when the run
 //! stopped (fuel, interrupt: the frame wrote its live registers back and
-//! the interpreter continues it later).
+//! the interpreter continues it later), or [`STATUS_YIELD`] when a loop
+//! ran out of ticks (the same, but the interpreter continues at once).
 //!
 //! Inside, registers holding `int`, `float` and `bool` live in Cranelift
 //! variables (machine registers). References always live in their memory
@@ -66,6 +67,14 @@ pub const STATUS_TRAP: i64 = 1;
 /// The run stopped (fuel, interrupt): the VM holds the reason; frames
 /// wrote their registers back and resume in the interpreter.
 pub const STATUS_SUSPENDED: i64 = 2;
+/// A loop used up its fuel ticks: like [`STATUS_SUSPENDED`] (every frame
+/// wrote its registers back), but the VM holds no reason: it continues the
+/// frames in the interpreter at once, which pays for more ticks (or stops
+/// the run) at the same back edge and moves the loop back to compiled code
+/// at its header. A loop's back edge so never calls a helper, and values
+/// live across the loop stay in registers (a call, even a cold one, forces
+/// every float into memory on x86-64).
+pub const STATUS_YIELD: i64 = 3;
 
 /// Offsets of the VM state compiled code reads and writes, in bytes.
 #[derive(Debug, Clone, Copy, Default)]

@@ -27,7 +27,7 @@
 //! Small leaf functions are compiled into their callers (`T::inlinable`).
 
 use crate::liveness::{self, Live};
-use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED};
+use crate::{Runtime, ENTRY_NORMAL, STATUS_SUSPENDED, STATUS_YIELD};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F64, I32, I64};
 use cranelift_codegen::ir::{
@@ -146,6 +146,10 @@ struct T<'a, 'b> {
     inline_exit: Option<Block>,
     /// This function, for direct recursive calls.
     self_ref: Option<FuncRef>,
+    /// The fuel ticks left (`vm.ticks`), kept in a register: written back
+    /// before anything else may read or change them (a helper, a call, a
+    /// return) and read again after.
+    ticks: Variable,
 }
 
 /// Callees of at most this many instructions may be inlined (see
@@ -209,6 +213,7 @@ pub(crate) fn translate(
     let zero = b.ins().iconst(I64, 0);
     let scalar: Vec<bool> = kinds.iter().map(|k| *k != Kind::Ref).collect();
     let live = liveness::analyse(m, f, &scalar, &lead);
+    let ticks = b.declare_var(I64);
     let mut t = T {
         b,
         m,
@@ -232,6 +237,7 @@ pub(crate) fn translate(
         fid,
         inline_exit: None,
         self_ref,
+        ticks,
     };
     let osr = t.prologue(entry_arg);
     // The prologue ends in jumps of its own.
@@ -284,11 +290,15 @@ impl<'a> T<'a, '_> {
     }
 
     /// Calls a VM helper at `addr` with I64 arguments, returning an I64.
+    /// (A helper may run pvm code, a native's callback, or pay for fuel:
+    /// the ticks are written back around it.)
     fn helper(&mut self, addr: usize, args: &[Value]) -> Value {
         let tys: Vec<IrType> = args.iter().map(|a| self.b.func.dfg.value_type(*a)).collect();
         let sig = self.sig(&tys, Some(I64));
         let callee = self.b.ins().iconst(I64, addr as i64);
+        self.store_ticks();
         let call = self.b.ins().call_indirect(sig, callee, args);
+        self.load_ticks();
         self.b.inst_results(call)[0]
     }
 
@@ -296,7 +306,21 @@ impl<'a> T<'a, '_> {
         let tys: Vec<IrType> = args.iter().map(|a| self.b.func.dfg.value_type(*a)).collect();
         let sig = self.sig(&tys, None);
         let callee = self.b.ins().iconst(I64, addr as i64);
+        self.store_ticks();
         self.b.ins().call_indirect(sig, callee, args);
+        self.load_ticks();
+    }
+
+    /// Writes the ticks variable back to `vm.ticks`.
+    fn store_ticks(&mut self) {
+        let t = self.b.use_var(self.ticks);
+        self.b.ins().store(trusted(), t, self.vm, self.rt.off.ticks);
+    }
+
+    /// Reads `vm.ticks` into the ticks variable.
+    fn load_ticks(&mut self) {
+        let t = self.b.ins().load(I64, trusted(), self.vm, self.rt.off.ticks);
+        self.b.def_var(self.ticks, t);
     }
 
     fn iconst(&mut self, v: i64) -> Value {
@@ -422,18 +446,27 @@ impl<'a> T<'a, '_> {
 
     /// One fuel tick: a call or a loop's back edge. When the ticks run out,
     /// the VM pays for more or stops the run before this instruction does
-    /// anything (the frame record then points at it).
-    fn checkpoint(&mut self) {
-        let off = self.rt.off.ticks;
-        let t = self.b.ins().load(I64, trusted(), self.vm, off);
+    /// anything (the frame record then points at it). At a back edge the
+    /// frame instead yields to the interpreter, which does that (see
+    /// [`STATUS_YIELD`]): no call inside a loop.
+    fn checkpoint(&mut self, back_edge: bool) {
+        let t = self.b.use_var(self.ticks);
         let t1 = self.b.ins().iadd_imm_s(t, -1);
-        self.b.ins().store(trusted(), t1, self.vm, off);
+        self.b.def_var(self.ticks, t1);
         let low = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t1, 0);
         let slow = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(slow);
         self.b.ins().brif(low, slow, &[], cont, &[]);
         self.b.switch_to_block(slow);
+        if back_edge {
+            // The interpreter takes this tick again.
+            self.b.def_var(self.ticks, t);
+            let s = self.iconst(STATUS_YIELD);
+            self.suspend(self.pc, s);
+            self.b.switch_to_block(cont);
+            return;
+        }
         let vm = self.vm;
         let s = self.helper(self.rt.helpers.refuel, &[vm]);
         let stop = self.b.create_block();
@@ -441,14 +474,16 @@ impl<'a> T<'a, '_> {
         self.b.ins().brif(s, stop, &[], cont, &[]);
         // Out of fuel or interrupted: the instruction runs again on resuming.
         self.b.switch_to_block(stop);
-        self.suspend(self.pc);
+        let s = self.iconst(STATUS_SUSPENDED);
+        self.suspend(self.pc, s);
         self.b.switch_to_block(cont);
     }
 
     /// Stops the run: writes back the registers the interpreter may read
     /// when it continues this frame at `resume_pc`, records that pc, and
-    /// returns "suspended" (the VM holds the reason).
-    fn suspend(&mut self, resume_pc: u32) {
+    /// returns `status` ([`STATUS_SUSPENDED`]: the VM holds the reason, or
+    /// [`STATUS_YIELD`]).
+    fn suspend(&mut self, resume_pc: u32, status: Value) {
         // A call's destination is written before it is read, whichever way
         // the run resumes (the call again, or the callee's return), unless
         // the call fails after resuming and a handler reads the old value
@@ -468,11 +503,14 @@ impl<'a> T<'a, '_> {
             self.spill(r);
         }
         self.set_pc(resume_pc);
-        self.ret(STATUS_SUSPENDED, None);
+        self.store_ticks();
+        let v = self.iconst(0);
+        self.b.ins().return_(&[status, v]);
     }
 
-    /// After a call or a native: 0 goes on, 1 (an error) fails, 2 (the run
-    /// stopped inside) suspends this frame too, to continue at `resume_pc`.
+    /// After a call or a native: 0 goes on, 1 (an error) fails, 2 or 3 (the
+    /// run stopped or yielded inside) suspends this frame too, to continue at
+    /// `resume_pc`.
     fn check_stop(&mut self, status: Value, resume_pc: u32) {
         let bad = self.b.create_block();
         let stop = self.b.create_block();
@@ -481,11 +519,16 @@ impl<'a> T<'a, '_> {
         self.b.set_cold_block(stop);
         self.b.ins().brif(status, bad, &[], cont, &[]);
         self.b.switch_to_block(bad);
-        let is_stop = self.b.ins().icmp_imm_s(IntCC::Equal, status, STATUS_SUSPENDED);
+        let is_stop = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, status, STATUS_SUSPENDED);
         let pc1 = self.b.ins().iconst(I32, i64::from(self.pc + 1));
         self.b.ins().brif(is_stop, stop, &[], self.fail, &[pc1.into()]);
         self.b.switch_to_block(stop);
-        self.suspend(resume_pc);
+        let s = if self.b.func.dfg.value_type(status) == I64 {
+            status
+        } else {
+            self.b.ins().uextend(I64, status)
+        };
+        self.suspend(resume_pc, s);
         self.b.switch_to_block(cont);
     }
 
@@ -496,7 +539,7 @@ impl<'a> T<'a, '_> {
     /// Jumps to `target`; a jump backwards is a loop's back edge.
     fn jump(&mut self, target: u32) {
         if target <= self.pc {
-            self.checkpoint();
+            self.checkpoint(true);
         }
         let blk = self.block_at(target);
         self.b.ins().jump(blk, &[]);
@@ -550,6 +593,7 @@ impl<'a> T<'a, '_> {
         let o = self.rt.off;
         let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
         self.depth = self.b.ins().iadd_imm_s(len, -1);
+        self.load_ticks();
         let headers = loop_headers(self.f);
         let normal = self.b.create_block();
         let osr = self.b.create_block();
@@ -657,6 +701,7 @@ impl<'a> T<'a, '_> {
 
     /// Returns `status` and a result (the bits of a value, or 0).
     fn ret(&mut self, status: i64, value: Option<Value>) {
+        self.store_ticks();
         let s = self.b.ins().iconst(I64, status);
         let v = value.unwrap_or_else(|| self.b.ins().iconst(I64, 0));
         self.b.ins().return_(&[s, v]);
@@ -689,7 +734,9 @@ impl<'a> T<'a, '_> {
         // (The result comes back in a register, not in the callee's window.)
         let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
         let vm = self.vm;
+        self.store_ticks();
         let call = self.b.ins().call_indirect(self.fn_sig, callee_code, &[vm, nb, entry]);
+        self.load_ticks();
         let (status, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
         self.after_call(status, value, dst, ret);
     }
@@ -804,7 +851,7 @@ impl<'a> T<'a, '_> {
         let g = &self.m.functions[callee as usize];
         let (np, ret) = (g.params as usize, g.ret);
         let refs: Vec<usize> = (np..g.regs.len()).filter(|&r| kind_of(self.m, g.regs[r]) == Kind::Ref).collect();
-        self.checkpoint();
+        self.checkpoint(false);
         let n = self.iconst(g.regs.len() as i64);
         let nb = self.callee_window(n);
         let callee_v = self.iconst(i64::from(callee));
@@ -825,7 +872,9 @@ impl<'a> T<'a, '_> {
             Some(me) => {
                 let entry = self.b.ins().iconst(I32, i64::from(ENTRY_NORMAL as i32));
                 let vm = self.vm;
+                self.store_ticks();
                 let call = self.b.ins().call(me, &[vm, nb, entry]);
+                self.load_ticks();
                 let (status, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
                 self.after_call(status, value, dst, ret);
             }
@@ -949,7 +998,7 @@ impl<'a> T<'a, '_> {
         let m = self.m;
         let g = &m.functions[callee as usize];
         let call_pc = self.pc;
-        self.checkpoint();
+        self.checkpoint(false);
         // Room for the frame the callee would have (it gets one if it fails).
         let o = self.rt.off;
         let len = self.b.ins().load(I64, trusted(), self.vm, o.frames_len);
@@ -1064,7 +1113,7 @@ impl<'a> T<'a, '_> {
     /// table; a closure's captures are copied after the arguments, and the
     /// rest of the window is zeroed.
     fn dynamic_call(&mut self, dst: u16, callee: Value, args: u16, np: usize, clo: Option<Value>, ret: TypeId) {
-        self.checkpoint();
+        self.checkpoint(false);
         let info_at = {
             let table = self.iconst(self.rt.fn_info as i64);
             let off = self.b.ins().ishl_imm_s(callee, 3);
@@ -1405,7 +1454,7 @@ impl<'a> T<'a, '_> {
                 // interpreter), so a suspended loop resumes without skipping.
                 self.b.switch_to_block(again);
                 if target <= pc {
-                    self.checkpoint();
+                    self.checkpoint(true);
                 }
                 self.set(ctr, c1);
                 let tb = self.block_at(target);

@@ -24,6 +24,10 @@ pub(crate) enum Trap {
     OutOfFuel,
     /// Another thread asked the VM to stop; the run is suspended.
     Interrupted,
+    /// Compiled code left a loop whose fuel ticks ran out
+    /// (`pvm_jit::STATUS_YIELD`): the interpreter continues its frames at
+    /// once. Never leaves [`Vm::settle`](crate::Vm).
+    Yield,
 }
 
 impl Trap {

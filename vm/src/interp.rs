@@ -195,6 +195,7 @@ impl Vm {
             };
             let trap = match r {
                 Ok(v) => return Ok(v),
+                Err(Trap::Yield) => continue,
                 Err(t) => t,
             };
             if trap.catchable() {

@@ -26,7 +26,7 @@ use crate::frames::{Frame, FrameStack, Handler};
 use crate::heap::{self, ArrayObj, MapObj, StrObj};
 use crate::native_stack::{stack_pointer, NativeStack};
 use crate::{JitStats, Vm};
-use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL, STATUS_OK, STATUS_SUSPENDED, STATUS_TRAP};
+use pvm_jit::{Compiled, Helpers, Offsets, Reason, Runtime, ENTRY_NORMAL, STATUS_OK, STATUS_SUSPENDED, STATUS_TRAP, STATUS_YIELD};
 use std::any::Any;
 use std::mem::offset_of;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -410,6 +410,8 @@ impl Vm {
         }
         if r.status == STATUS_OK as u64 {
             Ok(r.value)
+        } else if r.status == STATUS_YIELD as u64 {
+            Err(Trap::Yield)
         } else {
             Err(self.take_jit_trap())
         }
@@ -530,7 +532,11 @@ fn vm<'a>(p: *mut Vm) -> &'a mut Vm {
 /// Stores a trap for compiled code to find; the status to return: 2 when
 /// it stops the run (out of fuel, interrupted), 1 for an error.
 fn fail(vm: &mut Vm, t: Trap) -> i64 {
-    let s = if t.suspends() { STATUS_SUSPENDED } else { STATUS_TRAP };
+    let s = match t {
+        Trap::Yield => STATUS_YIELD,
+        _ if t.suspends() => STATUS_SUSPENDED,
+        _ => STATUS_TRAP,
+    };
     vm.jit_trap = Some(t);
     s
 }

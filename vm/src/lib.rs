@@ -530,6 +530,10 @@ impl Vm {
             Trap::Output(e) => RunError::Output(e),
             Trap::OutOfFuel => RunError::OutOfFuel,
             Trap::Interrupted => RunError::Interrupted,
+            Trap::Yield => RunError::Error {
+                message: "internal error: a compiled loop's yield escaped the VM".into(),
+                trace,
+            },
         }
     }
 
