@@ -141,7 +141,13 @@ fn kind(t: &Tok) -> String {
 /// Text with control characters escaped, so that one token stays on one line.
 fn visible(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -352,12 +358,7 @@ impl AstPrinter<'_> {
                 }
             }
             Stmt::Block(b) => self.block(b, d),
-            Stmt::Try {
-                body,
-                var,
-                handler,
-                span,
-            } => {
+            Stmt::Try { body, var, handler, span } => {
                 self.line(*span, d, "Try");
                 self.block(body, d + 1);
                 self.line(var.span, d, &format!("Catch {}", var.name));
@@ -467,10 +468,7 @@ impl HirPrinter<'_> {
     /// and it is assigned after its declaration (the emitter's rule).
     fn is_cell(&self, v: VarId) -> bool {
         let Some(var) = self.c.vars.get(v as usize) else { return false };
-        self.c
-            .vars
-            .get(var.origin as usize)
-            .is_some_and(|o| o.captured && o.assigned)
+        self.c.vars.get(var.origin as usize).is_some_and(|o| o.captured && o.assigned)
     }
 
     /// `name#id`, with `(cell)` when it lives in a cell.
@@ -562,11 +560,7 @@ impl HirPrinter<'_> {
         if !f.captures.is_empty() {
             let _ = writeln!(self.out, "  captures:");
             for (outer, inner) in &f.captures {
-                let how = if self.is_cell(*inner) {
-                    "shares the cell of"
-                } else {
-                    "copy of"
-                };
+                let how = if self.is_cell(*inner) { "shares the cell of" } else { "copy of" };
                 let _ = writeln!(self.out, "    {}  {how} {}", self.var_decl(*inner), self.var(*outer));
             }
         }
@@ -649,12 +643,7 @@ impl HirPrinter<'_> {
                 }
             }
             S::Block(b) => self.block(0, d, "Block", b),
-            S::Try {
-                body,
-                var,
-                handler,
-                line,
-            } => {
+            S::Try { body, var, handler, line } => {
                 self.block(*line, d, "Try", body);
                 let text = format!("Catch {}", self.var_decl(*var));
                 self.block(0, d, &text, handler);
@@ -676,7 +665,8 @@ impl HirPrinter<'_> {
     fn place(&mut self, p: &Place, line: u32, d: usize) {
         match p {
             Place::Var(v) => {
-                let text = format!("Var {}", self.var_decl(*v));
+                let ty = self.c.vars.get(*v as usize).map(|x| self.ty(x.ty)).unwrap_or_default();
+                let text = format!("Var {} : {ty}", self.var(*v));
                 self.line(line, d, &text);
             }
             Place::Global(g) => {
@@ -860,7 +850,10 @@ mod tests {
     #[test]
     fn ast_is_an_indented_tree() {
         let out = dump_ast("t.pvm", "fn main() {\n  let x = 1 + 2;\n}").expect("parses");
-        assert!(out.contains("2:3             Let x\n2:11              Binary +\n2:11                Int 1\n"), "{out}");
+        assert!(
+            out.contains("2:3             Let x\n2:11              Binary +\n2:11                Int 1\n"),
+            "{out}"
+        );
         assert!(dump_ast("t.pvm", "fn main() { let = ; }").is_err());
     }
 
