@@ -194,12 +194,14 @@ pub fn instruction_in(m: &Module, f: Option<&Function>, ins: &Instr) -> String {
     let info = &TABLE[ins.opcode() as usize];
     let mut parts = Vec::new();
     let mut notes = Vec::new();
-    for ((_, kind), (_, v)) in info.operands.iter().zip(ins.operands()) {
+    for ((name, kind), (_, v)) in info.operands.iter().zip(ins.operands()) {
         let i = usize::try_from(v).unwrap_or(usize::MAX);
         parts.push(match kind {
             OperandKind::Reg if v == u16::MAX as i64 => "_".to_string(),
             OperandKind::Reg => {
-                if f.is_some_and(|f| i >= f.regs.len()) {
+                // A window (`args`, `caps`) of no registers may start past the frame.
+                let window = matches!(*name, "args" | "caps");
+                if !window && f.is_some_and(|f| i >= f.regs.len()) {
                     notes.push(format!("r{v}=?"));
                 }
                 format!("r{v}")
