@@ -45,7 +45,7 @@ impl std::error::Error for DecodeError {}
 
 // ------------------------------------------------------------------ encode
 
-struct Writer(Vec<u8>);
+struct Writer(Vec<u8>, Option<Vec<Vec<usize>>>);
 
 impl Writer {
     fn u8(&mut self, v: u8) {
@@ -68,7 +68,22 @@ impl Writer {
 
 /// Serialises a module.
 pub fn encode(m: &Module) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(4096));
+    let mut w = Writer(Vec::with_capacity(4096), None);
+    write_module(m, &mut w);
+    w.0
+}
+
+/// The byte offset in [`encode`]'s output of every instruction (of its
+/// opcode byte), by function and pc: where a hex editor finds it. A module
+/// read by [`decode`] encodes to the very bytes it was read from, so these
+/// are offsets in its file too.
+pub fn code_offsets(m: &Module) -> Vec<Vec<usize>> {
+    let mut w = Writer(Vec::with_capacity(4096), Some(Vec::with_capacity(m.functions.len())));
+    write_module(m, &mut w);
+    w.1.unwrap_or_default()
+}
+
+fn write_module(m: &Module, w: &mut Writer) {
     w.0.extend_from_slice(MAGIC);
     w.u16(VERSION);
     w.u16(0);
@@ -182,7 +197,14 @@ pub fn encode(m: &Module) -> Vec<u8> {
         w.len(f.regs.len());
         f.regs.iter().for_each(|r| w.u16(*r));
         w.len(f.code.len());
+        if let Some(o) = &mut w.1 {
+            o.push(Vec::with_capacity(f.code.len()));
+        }
         for ins in &f.code {
+            let at = w.0.len();
+            if let Some(o) = w.1.as_mut().and_then(|o| o.last_mut()) {
+                o.push(at);
+            }
             w.u8(ins.opcode());
             for (kind, v) in ins.operands() {
                 match kind.width() {
@@ -197,7 +219,6 @@ pub fn encode(m: &Module) -> Vec<u8> {
     m.inits.iter().for_each(|i| w.u16(*i));
     // 0xFFFF: no `main` (a function index is at most 0xFFFE).
     w.u16(m.main.unwrap_or(u16::MAX));
-    w.0
 }
 
 // ------------------------------------------------------------------ decode

@@ -49,6 +49,8 @@ struct V<'m> {
     slots: Vec<(usize, usize)>,
     /// For each class, the id of its `Type::Class` entry, if the table has one.
     class_types: Vec<Option<TypeId>>,
+    /// Stop after about this many problems.
+    limit: usize,
 }
 
 /// For each class, the id of its `Type::Class` entry, if the table has
@@ -71,27 +73,44 @@ pub const MAX_REGISTERS: usize = 1 << 16;
 
 type R = Result<(), String>;
 
+/// Verifies a module. Stops collecting after about a hundred problems: the
+/// VM only needs to know that there is one.
 pub fn verify(m: &Module) -> Result<(), VerifyError> {
+    let errors = collect(m, Some(100));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyError(errors))
+    }
+}
+
+/// Every problem the verifier finds, one message each (`function 3 `main`:
+/// at 7 (AddI): r2 must be Int`), for `pvm verify`. Empty when the module
+/// verifies. Without limit, except one: when the tables (types, classes,
+/// interfaces...) are broken, code is not checked against them, so only the
+/// tables' problems are listed.
+pub fn problems(m: &Module) -> Vec<String> {
+    collect(m, None)
+}
+
+fn collect(m: &Module, limit: Option<usize>) -> Vec<String> {
     let mut v = V {
         m,
         errors: Vec::new(),
         slots: Vec::new(),
         class_types: class_types(m),
+        limit: limit.unwrap_or(usize::MAX),
     };
     v.tables();
     if v.errors.is_empty() {
         for (i, f) in m.functions.iter().enumerate() {
             v.function(i, f);
-            if v.errors.len() > 100 {
+            if v.errors.len() > v.limit {
                 break;
             }
         }
     }
-    if v.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(VerifyError(v.errors))
-    }
+    v.errors
 }
 
 impl V<'_> {
@@ -259,7 +278,7 @@ impl V<'_> {
             for (pc, ins) in f.code.iter().enumerate() {
                 if let Err(e) = self.instr(f, ins) {
                     errs.push(format!("at {pc} ({}): {e}", ins.name()));
-                    if errs.len() >= 100 {
+                    if errs.len() >= self.limit {
                         break;
                     }
                 }

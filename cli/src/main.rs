@@ -1,4 +1,5 @@
-//! The `pvm` command: run, check, build and disassemble pvm programs.
+//! The `pvm` command: run, check, build and disassemble pvm programs, and show the
+//! compiler's stages and the verifier's verdict (`dump`, `verify`: [`teach`]).
 //!
 //! This is the only place where errors become exit statuses:
 //! 0 success, 1 runtime error, 2 compile error or unusable input
@@ -7,11 +8,12 @@
 //! program's own `exit(n)`.
 
 mod confine;
+mod teach;
 
 use clap::{Parser, Subcommand};
 use confine::{ConfinedResolver, Grants};
 use pvm::{Access, Capabilities, Config, GcMode, Host, InterruptHandle, JitMode, Vm};
-use pvm_bytecode::{disasm, format as bcformat, Module};
+use pvm_bytecode::{format as bcformat, Module};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -153,6 +155,47 @@ enum Cmd {
         /// Print the machine code the JIT makes of each function instead.
         #[arg(long)]
         asm: bool,
+        /// First print the module's tables: types, constants, globals, classes (fields and
+        /// method tables), interfaces (method slots), natives, files.
+        #[arg(long, conflicts_with_all = ["clif", "asm"])]
+        tables: bool,
+        /// Print each instruction's byte offset (hex) in the .pvmc file: in FILE itself if it
+        /// is bytecode, else in the file `pvm build` would write. The offset is that of the
+        /// opcode byte; the operands follow it (registers 2 bytes, constants, globals, jump
+        /// targets and immediates 4, all little-endian).
+        #[arg(long, conflicts_with_all = ["clif", "asm"])]
+        offsets: bool,
+        /// Show a module that fails verification instead of refusing it. The listing is
+        /// marked UNVERIFIED; indices out of range are printed as `?`.
+        #[arg(long, conflicts_with_all = ["clif", "asm"])]
+        no_verify: bool,
+        /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
+    },
+    /// Print what a compiler stage makes of a source file: its tokens, its syntax tree, or
+    /// its typed intermediate tree (HIR), one node per line.
+    #[command(group(clap::ArgGroup::new("stage").required(true).args(["tokens", "ast", "hir"])))]
+    Dump {
+        file: String,
+        /// The tokens: LINE:COL, kind and text of each (the lexer's output).
+        #[arg(long)]
+        tokens: bool,
+        /// The syntax tree, with LINE:COL of each node (the parser's output).
+        #[arg(long)]
+        ast: bool,
+        /// The typed tree: every expression's type, each lambda's captures, and which
+        /// variables live in cells (the checker's output).
+        #[arg(long)]
+        hir: bool,
+        /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
+    },
+    /// Run the bytecode verifier on a program (.pvm or .pvmc) and list every problem it
+    /// finds, one per line. Status 0 if it verifies, 2 if not.
+    Verify {
+        file: String,
         /// Also allow imports from this path (besides the program's own directory).
         #[arg(long, value_name = "PATH")]
         allow_read: Vec<PathBuf>,
@@ -193,6 +236,14 @@ enum Fail {
 /// size cap, imports only from its directory tree and `grants` ([`ConfinedResolver`]).
 /// Verified. Also returns the source texts of the files, for `dis`.
 fn load(path: &str, grants: &[PathBuf]) -> Result<(Module, Vec<Option<String>>), Fail> {
+    let (m, texts) = load_unverified(path, grants)?;
+    pvm_bytecode::verify::verify(&m).map_err(|e| Fail::Status(format!("error: {path}: {e}\n"), 2))?;
+    Ok((m, texts))
+}
+
+/// [`load`] without the verifier, for the commands that inspect a module (`dis --no-verify`,
+/// `verify`). Nothing may run what this returns.
+fn load_unverified(path: &str, grants: &[PathBuf]) -> Result<(Module, Vec<Option<String>>), Fail> {
     let fail = |why: String| Fail::Status(format!("error: {path}: {why}\n"), 2);
     let program = confine::read_program(path).map_err(fail)?;
     let (m, texts) = match program {
@@ -217,7 +268,6 @@ fn load(path: &str, grants: &[PathBuf]) -> Result<(Module, Vec<Option<String>>),
             (m, texts)
         }
     };
-    pvm_bytecode::verify::verify(&m).map_err(|e| fail(e.to_string()))?;
     Ok((m, texts))
 }
 
@@ -480,6 +530,7 @@ fn main() -> ExitCode {
             clif,
             asm,
             allow_read,
+            ..
         } if clif || asm => load(&file, &allow_read).and_then(|(m, _)| {
             let config = Config {
                 jit: JitMode::On,
@@ -491,13 +542,37 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(listing.as_bytes());
             Ok(0)
         }),
-        Cmd::Dis { file, allow_read, .. } => load(&file, &allow_read).map(|(m, texts)| {
-            let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-            let listing = disasm::disassemble(&m, &refs);
-            use std::io::Write;
-            let _ = std::io::stdout().write_all(listing.as_bytes());
-            0
-        }),
+        Cmd::Dis {
+            file,
+            allow_read,
+            tables,
+            offsets,
+            no_verify,
+            ..
+        } => teach::dis(
+            &file,
+            &allow_read,
+            teach::DisFlags {
+                tables,
+                offsets,
+                no_verify,
+            },
+        ),
+        Cmd::Dump {
+            file,
+            tokens,
+            ast,
+            allow_read,
+            ..
+        } => {
+            let stage = match (tokens, ast) {
+                (true, _) => teach::Stage::Tokens,
+                (_, true) => teach::Stage::Ast,
+                _ => teach::Stage::Hir,
+            };
+            teach::dump(&file, stage, &allow_read)
+        }
+        Cmd::Verify { file, allow_read } => teach::verify(&file, &allow_read),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,6 +11,8 @@
 //! 4. [`check`]: resolves names and checks types, producing typed [`hir`].
 //! 5. [`emit`]: lowers HIR to register bytecode ([`bytecode`]).
 //!
+//! [`dump`] prints the output of stages 1, 2 and 4 for people (`pvm dump`).
+//!
 //! Every stage collects errors instead of stopping at the first, so one run
 //! reports every error in a program, each as a [`Diagnostic`] rendered by
 //! [`diag::SourceMap::render`] in the `FILE:LINE:COL: error: MESSAGE` form.
@@ -25,6 +27,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod dump;
 pub mod emit;
 pub mod hir;
 pub mod lexer;
@@ -154,19 +157,29 @@ fn finish(
 fn finish_on_stack(
     program: loader::Program<'_>,
     sm: SourceMap,
-    mut diags: Vec<Diagnostic>,
+    diags: Vec<Diagnostic>,
     opts: &Options<'_>,
 ) -> Result<(Module, SourceMap), CompileError> {
-    match check::check(&program, &sm, opts.host, opts.require_main) {
-        Ok(checked) if diags.is_empty() => {
-            let files = sm.files.iter().map(|f| f.path.clone()).collect();
-            let m = emit::emit(checked, files).map_err(|(file, line, message)| CompileError::Limit {
-                file: sm.files.get(file as usize).map(|f| f.path.clone()).unwrap_or_default(),
-                line,
-                message,
-            })?;
-            Ok((m, sm))
-        }
+    let (checked, sm) = check_program(&program, sm, diags, opts)?;
+    let files = sm.files.iter().map(|f| f.path.clone()).collect();
+    let m = emit::emit(checked, files).map_err(|(file, line, message)| CompileError::Limit {
+        file: sm.files.get(file as usize).map(|f| f.path.clone()).unwrap_or_default(),
+        line,
+        message,
+    })?;
+    Ok((m, sm))
+}
+
+/// Checks a loaded program; `diags` are the loader's (lexical, syntax and
+/// import) errors. Fails with every error when there is one.
+fn check_program(
+    program: &loader::Program<'_>,
+    sm: SourceMap,
+    mut diags: Vec<Diagnostic>,
+    opts: &Options<'_>,
+) -> Result<(check::Checked, SourceMap), CompileError> {
+    match check::check(program, &sm, opts.host, opts.require_main) {
+        Ok(checked) if diags.is_empty() => Ok((checked, sm)),
         Ok(_) => Err(CompileError::Program(sm, diags)),
         Err(more) => {
             // Code around a syntax error was parsed by recovery, so further
