@@ -320,6 +320,11 @@ impl<'m> FnEmitter<'m> {
     }
 
     fn release(&mut self, r: Reg) {
+        // r65535 stands for every register past the limit (`new_reg`); the
+        // function is refused at its end, so its registers are not reused.
+        if r == Reg::MAX {
+            return;
+        }
         if self.temp.get(r as usize).copied().unwrap_or(false) {
             let ty = self.regs[r as usize];
             let list = self.free.entry(ty).or_default();
