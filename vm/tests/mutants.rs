@@ -92,11 +92,19 @@ fn try_mutant(bytes: &[u8], t: &mut Tally) {
     // Plainly (the JIT compiling what gets hot), under full GC stress, and
     // with every function compiled before it runs (the JIT's translator
     // meets every verified mutant).
-    for (mode, jit, fuel) in [
+    // Under valgrind the JIT stays off: compiled code runs on a stack of the
+    // VM's own, and memcheck takes the switch to it for the thread's stack
+    // being freed (every read of the old stack is then "invalid").
+    let no_jit = std::env::var_os("PVM_MUTANT_NO_JIT").is_some();
+    for (k, (mode, jit, fuel)) in [
         (GcMode::Normal, JitMode::On, 20_000),
         (GcMode::StressFull, JitMode::On, 2_000),
         (GcMode::Normal, JitMode::Always, 20_000),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let jit = if no_jit { JitMode::Off } else { jit };
         let config = Config {
             max_heap: 4 << 20,
             gc: mode,
@@ -106,7 +114,7 @@ fn try_mutant(bytes: &[u8], t: &mut Tally) {
         let Ok(mut vm) = Vm::from_bytecode(bytes, &host, config) else {
             return;
         };
-        if mode == GcMode::Normal && jit == JitMode::On {
+        if k == 0 {
             t.loaded += 1;
         }
         vm.set_output(Captured::new());
@@ -119,7 +127,13 @@ fn try_mutant(bytes: &[u8], t: &mut Tally) {
 }
 
 fn campaign(values: &dyn Fn(u8) -> Vec<u8>) -> Tally {
+    sampled_campaign(values, 1)
+}
+
+/// Every `stride`-th mutant of the campaign.
+fn sampled_campaign(values: &dyn Fn(u8) -> Vec<u8>, stride: usize) -> Tally {
     let mut t = Tally::default();
+    let mut n = 0usize;
     for original in compiled() {
         // The header (magic, version) only gates decoding.
         for i in 8..original.len() {
@@ -129,7 +143,10 @@ fn campaign(values: &dyn Fn(u8) -> Vec<u8>) -> Tally {
                     continue;
                 }
                 m[i] = v;
-                try_mutant(&m, &mut t);
+                n += 1;
+                if n % stride == 0 {
+                    try_mutant(&m, &mut t);
+                }
             }
         }
     }
@@ -150,4 +167,25 @@ fn single_byte_mutants_end_cleanly() {
 fn every_single_byte_mutant_ends_cleanly() {
     let t = campaign(&|_| (0..=255).collect());
     eprintln!("{t:?}");
+}
+
+/// A sample of the campaign for a memory checker, which runs everything
+/// tens of times slower:
+/// `PVM_MUTANT_NO_JIT=1 PVM_MUTANT_STRIDE=20 valgrind --error-exitcode=99
+/// target/release/deps/mutants-HASH --ignored sampled` (the stride defaults
+/// to 20: every 20th mutant; see `try_mutant` for why the JIT is off).
+#[test]
+#[ignore = "for running under valgrind by hand"]
+fn sampled_mutants_end_cleanly() {
+    let stride = std::env::var("PVM_MUTANT_STRIDE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(20);
+    let t = sampled_campaign(
+        &|b| vec![b ^ 0x01, b ^ 0x80, b.wrapping_add(1), b.wrapping_sub(1), 0x00, 0xff, b ^ 0x10],
+        stride,
+    );
+    eprintln!("{t:?}");
+    assert!(t.loaded > 0, "{t:?}");
 }
