@@ -7,7 +7,8 @@
 //! * A fenced block whose info string has `file=NAME` (```` ```pvm
 //!   file=prog.pvm ````) defines a file: its text is written to `NAME` in the
 //!   chapter's own temporary directory when the block is reached. A later
-//!   block may redefine it.
+//!   block may redefine it. Files defined in `README.md` (the program the
+//!   book follows) are written into every chapter's directory first.
 //! * A ```` ```console ```` block holds commands, each on a line starting
 //!   with `$ `, each followed by its expected output. A command is run by
 //!   `sh -c` in the chapter's directory, with the `pvm` under test first on
@@ -131,13 +132,21 @@ fn run(cmd: &str, dir: &Path, bin_dir: &Path) -> Vec<String> {
 }
 
 /// Runs one chapter; returns its failures and the runs (for blessing).
-fn chapter(path: &Path, root: &Path, bin_dir: &Path) -> (Vec<String>, Vec<Run>, usize) {
+fn chapter(path: &Path, root: &Path, bin_dir: &Path, shared: &Path) -> (Vec<String>, Vec<Run>, usize) {
     let text = std::fs::read_to_string(path).expect("read chapter");
     let lines: Vec<&str> = text.lines().collect();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let dir = root.join(name.trim_end_matches(".md"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("chapter dir");
+    if shared.exists() && shared != dir {
+        for e in std::fs::read_dir(shared).expect("shared dir") {
+            let e = e.expect("dir entry");
+            if e.path().is_file() {
+                std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy shared file");
+            }
+        }
+    }
     let (mut failures, mut runs, mut count) = (Vec::new(), Vec::new(), 0);
     let mut i = 0;
     while i < lines.len() {
@@ -235,10 +244,12 @@ fn every_listing_in_the_book_is_the_real_output() {
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
-    chapters.sort();
+    // README.md first: the files it defines are shared by every chapter.
+    chapters.sort_by_key(|p| (!p.ends_with("README.md"), p.clone()));
+    let shared = root.join("README");
     let (mut failures, mut total) = (Vec::new(), 0);
     for path in &chapters {
-        let (f, runs, count) = chapter(path, &root, &bin_dir);
+        let (f, runs, count) = chapter(path, &root, &bin_dir, &shared);
         total += count;
         if blessing && !runs.is_empty() {
             bless(path, &runs);
