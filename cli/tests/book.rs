@@ -22,7 +22,8 @@
 //!   lines are ignored and volatile numbers are masked on both sides: a
 //!   number followed by ` s`, ` ms`, ` us`, ` µs`, ` KiB peak RSS` or
 //!   ` bytes of machine code` (times, memory of the process, and machine
-//!   code, which depends on the CPU) matches any number.
+//!   code, which depends on the CPU) matches any number, and so does a hex
+//!   number of more than 8 digits (`0x5571_b54d_3080`: an address).
 //! * `BLESS=1 cargo test -p pvm-cli --test book` rewrites every listing that
 //!   does not match with the actual output (a listing that matches once
 //!   masked is left alone, so its numbers do not churn).
@@ -39,7 +40,19 @@ fn mask(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')) {
+        let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+        if boundary && line[i..].starts_with("0x") {
+            let mut j = i + 2;
+            while j < b.len() && (b[j].is_ascii_hexdigit() || b[j] == b'_') {
+                j += 1;
+            }
+            if line[i + 2..j].bytes().filter(u8::is_ascii_hexdigit).count() > 8 {
+                out.push_str("0x#");
+            } else {
+                out.push_str(&line[i..j]);
+            }
+            i = j;
+        } else if b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')) {
             let mut j = i;
             while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
                 j += 1;
