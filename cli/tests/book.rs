@@ -84,8 +84,10 @@ fn normalise(lines: &[String]) -> Vec<String> {
     v
 }
 
-/// A line diff (longest common subsequence), `-` expected, `+` actual.
-fn diff(exp: &[String], act: &[String]) -> String {
+/// A line diff (longest common subsequence) with 2 lines of context:
+/// `-` the listing (with its line number in the chapter, from `first`),
+/// `+` the actual output.
+fn diff(exp: &[String], act: &[String], first: usize) -> String {
     let (n, m) = (exp.len(), act.len());
     let mut l = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
@@ -97,19 +99,39 @@ fn diff(exp: &[String], act: &[String]) -> String {
             };
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
+    // (kind, listing line index or the next one, text)
+    let mut ops: Vec<(char, usize, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
     while i < n || j < m {
         if i < n && j < m && exp[i] == act[j] {
-            let _ = writeln!(out, "   {}", exp[i]);
+            ops.push((' ', i, &exp[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || l[i][j + 1] >= l[i + 1][j]) {
-            let _ = writeln!(out, " + {}", act[j]);
-            j += 1;
+        } else if i < n && (j == m || l[i + 1][j] >= l[i][j + 1]) {
+            ops.push(('-', i, &exp[i]));
+            i += 1;
         } else {
-            let _ = writeln!(out, " - {}", exp[i]);
-            i += 1;
+            ops.push(('+', i, &act[j]));
+            j += 1;
         }
+    }
+    let near = |k: usize| ops[k.saturating_sub(2)..(k + 3).min(ops.len())].iter().any(|o| o.0 != ' ');
+    let mut out = String::new();
+    let mut skipped = false;
+    for (k, &(kind, at, text)) in ops.iter().enumerate() {
+        if !near(k) {
+            skipped = true;
+            continue;
+        }
+        if skipped {
+            out.push_str("      ...\n");
+            skipped = false;
+        }
+        let _ = writeln!(
+            out,
+            "{:>5} {kind} {text}",
+            if kind == '+' { String::new() } else { (first + at).to_string() }
+        );
     }
     out
 }
@@ -204,9 +226,9 @@ fn chapter(path: &Path, root: &Path, bin_dir: &Path, shared: &Path) -> (Vec<Stri
                 let (exp, act) = (normalise(&body[k + 1..e]), normalise(&actual));
                 if exp != act {
                     failures.push(format!(
-                        "{name}:{}: `$ {cmd}`: the output differs from the listing (- listing, + actual):\n{}",
+                        "docs/{name}:{}: `$ {cmd}`: the output differs from the listing (- listing, + actual):\n{}",
                         open + 2 + k,
-                        diff(&exp, &act)
+                        diff(&exp, &act, open + 3 + k)
                     ));
                     runs.push(Run {
                         cmd_line: open + 1 + k,
@@ -229,8 +251,11 @@ fn bless(path: &Path, runs: &[Run]) {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for r in runs.iter().rev() {
         assert!(lines[r.cmd_line].trim_start().starts_with("$ "));
-        let new: Vec<String> = r
-            .actual
+        let mut actual = r.actual.clone();
+        while actual.last().is_some_and(|l| l.is_empty()) {
+            actual.pop();
+        }
+        let new: Vec<String> = actual
             .iter()
             .map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", r.indent) })
             .collect();
