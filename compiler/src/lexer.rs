@@ -2,11 +2,14 @@
 //!
 //! [`logos`] builds a DFA from the `#[token]` and `#[regex]` attributes on
 //! [`Raw`]; this module then turns each raw token into a [`Tok`] carrying its
-//! decoded value (numbers parsed, escapes processed). Lexical mistakes — an
-//! unknown escape, an integer that does not fit in 64 bits, an unterminated
-//! string — do not stop the lexer: they are recorded as diagnostics and a
-//! stand-in token is produced so that the parser can go on and report every
-//! other error in the file too.
+//! decoded value (numbers parsed, escapes processed). Lexical mistakes do
+//! not stop the lexer: each is recorded as a diagnostic and lexing goes on,
+//! so that the parser can report the other errors in the file too. What
+//! the parser then sees: an unexpected character or an unterminated block
+//! comment produces no token; a number that does not fit becomes `0` (or
+//! `0.0`); an unknown escape is left out of its string; an unterminated
+//! string ends at the end of its line. (The parser does not report its own
+//! errors on those lines: see `parse::parse_file`.)
 
 use crate::diag::Diagnostic;
 use logos::Logos;

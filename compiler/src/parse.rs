@@ -44,16 +44,35 @@ pub fn parse_file<'a>(arena: &'a Bump, src: &str, file: u16) -> (File<'a>, Vec<D
     let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
     let result = grammar::FileParser::new().parse(arena, &mut recovered, lexer.by_ref());
     let mut diags = lexer.take_errors();
+    // A lexical error leaves a hole in the token stream (the character is
+    // dropped; an unterminated string swallows the rest of its line, `;`
+    // included), so the parser's complaint about the same statement is an
+    // echo: syntax errors on the line of a lexical error, or on the line
+    // after an unterminated string, are not reported.
+    let line_of = |at: u32| {
+        src.as_bytes()[..(at as usize).min(src.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+    };
+    let mut quiet: Vec<usize> = Vec::new();
+    for d in &diags {
+        let l = line_of(d.start);
+        quiet.push(l);
+        if d.message.starts_with("unterminated string") {
+            quiet.push(l + 1);
+        }
+    }
+    let mut syntax = Vec::new();
     let tree = match result {
         Ok(tree) => tree,
         Err(e) => {
-            diags.push(syntax_error(e, file, src.len()));
+            syntax.push(syntax_error(e, file, src.len()));
             File { items: &[] }
         }
     };
-    for r in recovered {
-        diags.push(syntax_error(r.error, file, src.len()));
-    }
+    syntax.extend(recovered.into_iter().map(|r| syntax_error(r.error, file, src.len())));
+    diags.extend(syntax.into_iter().filter(|d| !quiet.contains(&line_of(d.start))));
     (tree, diags)
 }
 
