@@ -44,7 +44,7 @@
 use crate::error::{TraceLine, Trap};
 use crate::heap::{closure_caps, field_ptr, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapObj, Obj, StrObj};
 use crate::natives::{Imp, MAX_NATIVE_ARGS};
-use crate::Vm;
+use crate::{TraceMode, Vm};
 use pvm_bytecode::{disasm, Instr, Type};
 use std::cmp::Ordering;
 
@@ -190,13 +190,18 @@ impl Vm {
         loop {
             let r = match first.take() {
                 Some(r) => r,
-                None if self.config.count_instructions || self.config.trace => self.exec::<true>(depth0),
+                None if self.config.count_instructions || self.config.trace.is_some() => self.exec::<true>(depth0),
                 None => self.exec::<false>(depth0),
             };
             let trap = match r {
                 Ok(v) => return Ok(v),
                 Err(t) => t,
             };
+            if self.tracer.is_some() {
+                let h = self.handlers.last().filter(|h| trap.catchable() && h.depth as usize >= depth0);
+                let handler = h.map(|h| (h.depth as usize, h.target));
+                self.trace_trap(&trap, handler, trap.suspends() && resumable, depth0);
+            }
             if trap.catchable() {
                 if let Some(h) = self.handlers.last().copied().filter(|h| h.depth as usize >= depth0) {
                     self.handlers.pop();
@@ -241,6 +246,10 @@ impl Vm {
     /// the globals, the constants and natives' temporary roots.
     #[inline(never)]
     pub(crate) fn gc_step(&mut self) -> Result<(), Trap> {
+        let traced = self
+            .tracer
+            .is_some()
+            .then(|| (self.heap.bytes, self.heap.phase, std::time::Instant::now()));
         let Vm {
             heap,
             globals,
@@ -266,7 +275,11 @@ impl Vm {
                 }
             }
         };
-        if heap.step(&mut each_root) {
+        let ok = heap.step(&mut each_root);
+        if let Some((before, phase, t0)) = traced {
+            self.trace_gc(before, phase, t0.elapsed(), false);
+        }
+        if ok {
             Ok(())
         } else {
             Err(self.heap_limit_trap())
@@ -277,6 +290,10 @@ impl Vm {
     /// size): collects fully if that is what it takes, else the heap limit.
     #[inline(never)]
     pub(crate) fn gc_reserve(&mut self, bytes: usize) -> Result<(), Trap> {
+        let traced = self
+            .tracer
+            .is_some()
+            .then(|| (self.heap.bytes, self.heap.phase, self.heap.progress().0, std::time::Instant::now()));
         let Vm {
             heap,
             globals,
@@ -302,7 +319,15 @@ impl Vm {
                 }
             }
         };
-        if heap.reserve(bytes, &mut each_root) {
+        let ok = heap.reserve(bytes, &mut each_root);
+        if let Some((before, phase, cycle, t0)) = traced {
+            if self.heap.progress().0 != cycle {
+                // The instruction has not written its result yet: its
+                // event stays held.
+                self.trace_gc(before, phase, t0.elapsed(), true);
+            }
+        }
+        if ok {
             Ok(())
         } else {
             Err(self.heap_limit_trap())
@@ -690,9 +715,13 @@ impl Vm {
                 let ip = code.add(pc);
                 if INSTR {
                     self.instructions += 1;
-                    if self.config.trace {
-                        let f = top!().func as usize;
-                        self.trace_instr(f, pc, &*ip);
+                    match self.config.trace {
+                        None => {}
+                        Some(TraceMode::Instr) => {
+                            let f = top!().func as usize;
+                            self.trace_instr(f, pc, &*ip);
+                        }
+                        Some(_) => self.trace_step(pc, regs, &*ip),
                     }
                 }
                 pc += 1;

@@ -68,9 +68,10 @@ mod jit_glue;
 mod native_stack;
 mod natives;
 mod stack;
+mod trace;
 pub mod value;
 
-pub use config::{Config, JitMode};
+pub use config::{Config, JitMode, TraceMode};
 pub use error::{LoadError, RunError, SourceError, TraceLine};
 pub use host::{Caller, Host, HostError};
 pub use indexmap::IndexMap;
@@ -178,6 +179,8 @@ pub struct Vm {
     /// Trace lines of an error that left a nested activation (a callback
     /// from a native), innermost first; completed by the outer ones.
     pub(crate) pending_trace: Vec<TraceLine>,
+    /// The state of `--trace=values` and `--trace=json` (see `trace`).
+    pub(crate) tracer: Option<Box<trace::Tracer>>,
     data: Option<Box<dyn Any + Send>>,
     /// The JIT, when on (see `jit_glue`).
     #[cfg(feature = "jit")]
@@ -410,6 +413,11 @@ impl Vm {
             nested_trap: None,
             token: Arc::new(()),
             pending_trace: Vec::new(),
+            tracer: match config.trace {
+                Some(TraceMode::Values) => Some(Box::new(trace::Tracer::new(false))),
+                Some(TraceMode::Json) => Some(Box::new(trace::Tracer::new(true))),
+                _ => None,
+            },
             data: None,
             #[cfg(feature = "jit")]
             jit: None,
