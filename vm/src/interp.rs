@@ -45,7 +45,7 @@ use crate::error::{TraceLine, Trap};
 use crate::heap::{closure_caps, field_ptr, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapObj, Obj, StrObj};
 use crate::natives::{Imp, MAX_NATIVE_ARGS};
 use crate::{TraceMode, Vm};
-use pvm_bytecode::{disasm, Instr, Type};
+use pvm_bytecode::{Instr, Type};
 use std::cmp::Ordering;
 
 /// Active `try` blocks at most, over all frames.
@@ -197,7 +197,7 @@ impl Vm {
                 Ok(v) => return Ok(v),
                 Err(t) => t,
             };
-            if self.tracer.is_some() {
+            if self.tracer.as_ref().is_some_and(|t| t.events()) {
                 let h = self.handlers.last().filter(|h| trap.catchable() && h.depth as usize >= depth0);
                 let handler = h.map(|h| (h.depth as usize, h.target));
                 self.trace_trap(&trap, handler, trap.suspends() && resumable, depth0);
@@ -248,7 +248,8 @@ impl Vm {
     pub(crate) fn gc_step(&mut self) -> Result<(), Trap> {
         let traced = self
             .tracer
-            .is_some()
+            .as_ref()
+            .is_some_and(|t| t.events())
             .then(|| (self.heap.bytes, self.heap.phase, std::time::Instant::now()));
         let Vm {
             heap,
@@ -292,7 +293,8 @@ impl Vm {
     pub(crate) fn gc_reserve(&mut self, bytes: usize) -> Result<(), Trap> {
         let traced = self
             .tracer
-            .is_some()
+            .as_ref()
+            .is_some_and(|t| t.events())
             .then(|| (self.heap.bytes, self.heap.phase, self.heap.progress().0, std::time::Instant::now()));
         let Vm {
             heap,
@@ -411,15 +413,6 @@ impl Vm {
         };
         crate::format::value(&self.module, kt, k, true, &mut s);
         Trap::Error(format!("key not found: {s}"))
-    }
-
-    fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
-        eprintln!(
-            "[{}:{:>4}] {}",
-            self.module.functions[func].name,
-            pc,
-            disasm::instruction(&self.module, ins)
-        );
     }
 
     /// The dispatch loop: runs the top frame until the entry frame of this

@@ -413,11 +413,7 @@ impl Vm {
             nested_trap: None,
             token: Arc::new(()),
             pending_trace: Vec::new(),
-            tracer: match config.trace {
-                Some(TraceMode::Values) => Some(Box::new(trace::Tracer::new(false))),
-                Some(TraceMode::Json) => Some(Box::new(trace::Tracer::new(true))),
-                _ => None,
-            },
+            tracer: config.trace.map(|m| Box::new(trace::Tracer::new(m))),
             data: None,
             #[cfg(feature = "jit")]
             jit: None,
@@ -634,6 +630,13 @@ impl Vm {
     /// Sends the program's output (`print`, `println`) to `w`.
     pub fn set_output(&mut self, w: impl std::io::Write + Send + 'static) {
         let _ = self.io.set_output(Box::new(w), false);
+    }
+
+    /// Sends the trace (`Config::trace`) to `w` instead of standard error.
+    pub fn set_trace_output(&mut self, w: impl std::io::Write + Send + 'static) {
+        if let Some(t) = &mut self.tracer {
+            t.set_output(Box::new(w));
+        }
     }
 
     /// Sends output to `w`, writing it out at every newline (for terminals).

@@ -63,7 +63,7 @@
 
 use crate::error::Trap;
 use crate::heap::{str_bytes, ArrayObj, Header, Kind, MapObj, StrObj};
-use crate::Vm;
+use crate::{TraceMode, Vm};
 use pvm_bytecode::{disasm, Instr, Module, OperandKind, Type, TypeId, TABLE};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -74,7 +74,10 @@ pub(crate) const MAX_STR: usize = 60;
 
 /// The state of a `--trace=values` or `--trace=json` run.
 pub(crate) struct Tracer {
+    mode: TraceMode,
     json: bool,
+    /// Where the trace goes: standard error unless the host chose.
+    out: Box<dyn std::io::Write + Send>,
     /// Object numbers by address (see the module docs).
     ids: FxHashMap<u64, u64>,
     next_id: u64,
@@ -100,6 +103,19 @@ struct RegVal {
     reg: u16,
     ty: TypeId,
     val: Val,
+}
+
+/// How a held instruction ended, when its event is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It ran to the end: its written value is known.
+    Done,
+    /// It failed, or stopped to run again on resuming.
+    Failed,
+    /// It entered another frame: a call its callee (the call event
+    /// follows), or a native a callback into pvm code (`sort_by`; the
+    /// callback's events follow and the native's result is not shown).
+    Left,
 }
 
 struct Pending {
@@ -138,11 +154,6 @@ fn indent(out: &mut String, depth: usize) {
     for _ in 0..depth {
         out.push_str("  ");
     }
-}
-
-fn write_line(line: &str) {
-    // Tracing never fails a run: a closed stderr loses the trace only.
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Why the run stopped, in words.
@@ -207,14 +218,31 @@ impl Val {
 }
 
 impl Tracer {
-    pub(crate) fn new(json: bool) -> Tracer {
+    pub(crate) fn new(mode: TraceMode) -> Tracer {
         Tracer {
-            json,
+            mode,
+            json: mode == TraceMode::Json,
+            out: Box::new(std::io::stderr()),
             ids: FxHashMap::default(),
             next_id: 1,
             depth: 0,
             pending: None,
         }
+    }
+
+    /// Whether this trace shows events (calls, unwinding...), not only
+    /// instructions.
+    pub(crate) fn events(&self) -> bool {
+        self.mode != TraceMode::Instr
+    }
+
+    pub(crate) fn set_output(&mut self, w: Box<dyn std::io::Write + Send>) {
+        self.out = w;
+    }
+
+    fn write_line(&mut self, line: &str) {
+        // Tracing never fails a run: a closed output loses the trace only.
+        let _ = self.out.write_all(line.as_bytes());
     }
 
     fn id(&mut self, addr: u64, fresh: bool) -> u64 {
@@ -310,9 +338,10 @@ impl Tracer {
         out.push(']');
     }
 
-    /// Writes the held instruction; with the value it wrote when `done`.
-    fn flush(&mut self, m: &Module, done: bool) {
+    /// Writes the held instruction; with the value it wrote if it finished.
+    fn flush(&mut self, m: &Module, how: Outcome) {
         let Some(p) = self.pending.take() else { return };
+        let done = how == Outcome::Done;
         let writes: Vec<RegVal> = match p.write {
             // SAFETY: the instruction finished, in the frame still running
             // (its window at `regs`): its destination holds its type.
@@ -331,7 +360,11 @@ impl Tracer {
             push_json_str(&mut out, text.split_whitespace().collect::<Vec<_>>().join(" ").as_str());
             Self::regs_json(&mut out, m, "reads", &p.reads);
             Self::regs_json(&mut out, m, "writes", &writes);
-            let _ = writeln!(out, ",\"done\":{done}}}");
+            let _ = writeln!(
+                out,
+                ",\"done\":{}}}",
+                done || (how == Outcome::Left && !matches!(p.ins, Instr::CallNative { .. }))
+            );
         } else {
             let _ = write!(out, "[{}:{}] {text:<32}", f.name, p.pc);
             let mut sep = " ";
@@ -344,14 +377,18 @@ impl Tracer {
                 let _ = write!(out, " -> r{}=", rv.reg);
                 rv.val.text(&mut out);
             }
-            if !done && (p.write.is_some() || !p.reads.is_empty()) {
-                out.push_str(" (did not finish)");
+            match how {
+                Outcome::Done => {}
+                Outcome::Failed => out.push_str(" (did not finish)"),
+                // A call that entered its callee ran to its end.
+                Outcome::Left if !matches!(p.ins, Instr::CallNative { .. }) => {}
+                Outcome::Left => out.push_str(" (calls back into pvm)"),
             }
             let trimmed = out.trim_end().len();
             out.truncate(trimmed);
             out.push('\n');
         }
-        write_line(&out);
+        self.write_line(&out);
     }
 }
 
@@ -419,6 +456,19 @@ fn operand_regs(m: &Module, ins: &Instr) -> (Vec<u16>, Option<u16>, bool) {
 }
 
 impl Vm {
+    /// `--trace=instr`: `[function:  pc] instruction`, as the disassembler
+    /// prints it.
+    pub(crate) fn trace_instr(&mut self, func: usize, pc: usize, ins: &Instr) {
+        let Some(t) = &mut self.tracer else { return };
+        let line = format!(
+            "[{}:{:>4}] {}\n",
+            self.module.functions[func].name,
+            pc,
+            disasm::instruction(&self.module, ins)
+        );
+        t.write_line(&line);
+    }
+
     /// Traces the instruction at `pc` of the running frame (window `regs`)
     /// before it runs: the previous instruction's event, a call event if
     /// the frame was just entered, and this one's (held until it has run,
@@ -434,8 +484,12 @@ impl Vm {
             return;
         };
         let func = top.func as usize;
-        let done = t.pending.as_ref().is_some_and(|p| p.depth == depth && p.regs == regs);
-        t.flush(m, done);
+        let how = match &t.pending {
+            Some(p) if p.depth == depth && p.regs == regs => Outcome::Done,
+            Some(p) if p.depth < depth => Outcome::Left,
+            _ => Outcome::Failed,
+        };
+        t.flush(m, how);
         if pc == 0 && depth > t.depth {
             // SAFETY: a frame just entered: its parameters are set.
             unsafe { trace_call(&mut t, m, func, regs, depth) };
@@ -457,21 +511,21 @@ impl Vm {
         });
         match *ins {
             Instr::Ret { src } => {
-                t.flush(m, true);
+                t.flush(m, Outcome::Done);
                 // SAFETY: as above.
                 let v = unsafe { t.reg(m, func, regs, src, false) };
                 trace_return(&mut t, m, func, Some(v), depth);
                 t.depth = depth - 1;
             }
             Instr::RetVoid {} => {
-                t.flush(m, true);
+                t.flush(m, Outcome::Done);
                 trace_return(&mut t, m, func, None, depth);
                 t.depth = depth - 1;
             }
-            Instr::Call { .. } | Instr::CallMethod { .. } | Instr::CallIface { .. } | Instr::CallClosure { .. } | Instr::Throw { .. } => {
-                // What follows is another frame's (or a handler's): the
+            Instr::Throw { .. } => {
+                // What follows is a handler's (or the caller's): the
                 // instruction is written now, with what it read.
-                t.flush(m, true);
+                t.flush(m, Outcome::Done);
             }
             _ => {}
         }
@@ -484,7 +538,7 @@ impl Vm {
     pub(crate) fn trace_trap(&mut self, trap: &Trap, handler: Option<(usize, u32)>, suspends: bool, depth0: usize) {
         let Some(mut t) = self.tracer.take() else { return };
         let m = &self.module;
-        t.flush(m, false);
+        t.flush(m, Outcome::Failed);
         let depth = self.frames.len();
         let mut out = String::new();
         t.head(&mut out, if suspends { "suspend" } else { "unwind" }, depth.saturating_sub(1));
@@ -527,7 +581,7 @@ impl Vm {
             }
             t.depth = to;
         }
-        write_line(&out);
+        t.write_line(&out);
         self.tracer = Some(t);
     }
 
@@ -540,8 +594,12 @@ impl Vm {
             t.pending.take()
         } else {
             let depth = self.frames.len();
-            let done = t.pending.as_ref().is_some_and(|p| p.depth == depth);
-            t.flush(m, done);
+            let how = if t.pending.as_ref().is_some_and(|p| p.depth == depth) {
+                Outcome::Done
+            } else {
+                Outcome::Left
+            };
+            t.flush(m, how);
             None
         };
         let (cycle, marked, freed) = self.heap.progress();
@@ -565,7 +623,7 @@ impl Vm {
                 marked.objects, freed.objects
             );
         }
-        write_line(&out);
+        t.write_line(&out);
         t.pending = held.or(t.pending.take());
         self.tracer = Some(t);
     }
@@ -597,7 +655,7 @@ unsafe fn trace_call(t: &mut Tracer, m: &Module, func: usize, regs: *const u64, 
         }
         out.push_str(")\n");
     }
-    write_line(&out);
+    t.write_line(&out);
 }
 
 /// The return event of function `func` at frame depth `depth`.
@@ -623,7 +681,7 @@ fn trace_return(t: &mut Tracer, m: &Module, func: usize, v: Option<RegVal>, dept
         }
         let _ = writeln!(out, "from {}", f.name);
     }
-    write_line(&out);
+    t.write_line(&out);
 }
 
 #[cfg(test)]
@@ -644,5 +702,85 @@ mod tests {
         Val::Float(f64::NEG_INFINITY).json(&mut s);
         Val::Float(1.0).json(&mut s);
         assert_eq!(s, "\"NaN\"\"-inf\"1.0");
+    }
+
+    /// A trace buffer shared with the VM.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[cfg(feature = "compiler")]
+    fn traced_run(src: &str, mode: TraceMode, fuel: Option<u64>) -> (String, usize) {
+        use crate::{Config, Host, JitMode, RunError};
+        let cfg = Config {
+            trace: Some(mode),
+            jit: JitMode::Off,
+            ..Config::default()
+        };
+        let mut vm = Vm::from_source("t.pvm", src, &Host::new(), cfg).expect("compiles");
+        let buf = Shared::default();
+        vm.set_trace_output(buf.clone());
+        vm.set_output(std::io::sink());
+        vm.set_fuel(fuel);
+        let mut r = vm.run_main();
+        let mut stops = 0;
+        // (A callback from a native that runs out runs again whole: no
+        // natives with callbacks here.)
+        while r == Err(RunError::OutOfFuel) && stops < 100_000 {
+            stops += 1;
+            vm.add_fuel(2);
+            r = vm.resume_main();
+        }
+        assert_eq!(r, Ok(()));
+        let text = String::from_utf8(buf.0.lock().expect("not poisoned").clone()).expect("utf-8");
+        (text, stops)
+    }
+
+    /// Suspending and resuming adds `suspend` events and repeats the
+    /// instructions that stopped (marked as not finished), nothing else.
+    #[cfg(feature = "compiler")]
+    #[test]
+    fn a_suspended_run_traces_as_an_uninterrupted_one() {
+        let src = "fn fib(n: int) -> int { if n < 2 { return n; } return fib(n - 1) + fib(n - 2); }\n\
+                   fn main() { let t = 0; for i in 0..6 { t += fib(i); } \
+                   try { let z = 0; println(str(10 / z)); } catch e { println(e); } \
+                   let add = fn(a: int) -> int { return a + fib(3); }; println(add(t)); }";
+        for mode in [TraceMode::Values, TraceMode::Json] {
+            let (whole, none) = traced_run(src, mode, None);
+            let (pieces, stops) = traced_run(src, mode, Some(2));
+            assert_eq!(none, 0);
+            assert!(stops > 10, "{stops} suspensions");
+            let suspends = pieces.lines().filter(|l| l.contains("suspend")).count();
+            assert_eq!(suspends, stops);
+            // Instructions that did not finish appear in both (a failed
+            // division) or only in the suspended run (they run again).
+            let kept = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !l.contains("suspend") && !l.ends_with("(did not finish)") && !l.contains("\"done\":false"))
+                    .map(str::to_string)
+                    .collect()
+            };
+            let (a, b) = (kept(&pieces), kept(&whole));
+            assert!(whole.contains("unwind") && whole.contains("<lambda>"), "{whole}");
+            assert!(
+                pieces
+                    .lines()
+                    .filter(|l| l.ends_with("(did not finish)") || l.contains("\"done\":false"))
+                    .count()
+                    > stops
+            );
+            if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+                panic!("line {i} differs: {:?} with suspensions, {:?} without", a.get(i), b.get(i));
+            }
+        }
     }
 }
