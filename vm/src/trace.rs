@@ -25,12 +25,27 @@
 //! staircase:
 //!
 //! ```text
-//! call fib(2)
-//!   [fib:0] LoadI       r1, 2                r1=2? no: -> r1=2
-//!   [fib:1] JLtI        r0, r1, @6          r0=2 r1=2
+//! [main:4] Call        r4, f0, r5  ; fib
+//! call fib(3)
+//!   [fib:0] LoadI       r1, 2                -> r1=2
+//!   [fib:1] JLeI        r1, r0, @3           r1=2 r0=3
+//!   [fib:3] AddIImm     r3, r0, -1           r0=3 -> r3=2
+//!   [fib:4] Call        r2, f0, r3  ; fib
+//!   call fib(2)
+//!     ...
+//!     return 1 from fib
 //!   ...
-//!   return 1
+//!   [fib:7] AddI        r1, r2, r4           r2=1 r4=1 -> r1=2
+//!   [fib:8] Ret         r1                   r1=2
+//!   return 2 from fib
+//! [main:5] ToStr       r3, r4, t1  ; int    r4=2 -> r3="2"
 //! ```
+//!
+//! A `Call` line shows no values: the call event after it shows the
+//! arguments, as the callee's parameters, and the return event the
+//! result. A line ending `(did not finish)` is an instruction that raised
+//! an error or stopped for fuel; `(calls back into pvm)` a native whose
+//! callback's events follow.
 //!
 //! `--trace=json` prints the same events, one JSON object per line, each
 //! with `"ev"` (`instr`, `call`, `return`, `unwind`, `suspend`, `gc`) and
