@@ -12,7 +12,7 @@ mod teach;
 
 use clap::{Parser, Subcommand};
 use confine::{ConfinedResolver, Grants};
-use pvm::{Access, Capabilities, Config, GcMode, Host, InterruptHandle, JitMode, Vm};
+use pvm::{Access, Capabilities, Config, GcMode, Host, InterruptHandle, JitMode, TraceMode, Vm};
 use pvm_bytecode::{format as bcformat, Module};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -44,10 +44,12 @@ struct RunOpts {
     /// Print instructions executed, collections, pause times and peak heap to stderr at exit.
     #[arg(long)]
     stats: bool,
-    /// Print every instruction as it executes (to stderr; the interpreter
-    /// runs everything).
-    #[arg(long)]
-    trace: bool,
+    /// Print every instruction as it executes, to stderr (the interpreter runs
+    /// everything): `instr` (the default) the instruction; `values` also the
+    /// values it read and wrote, and call, return, unwind and gc events,
+    /// indented by call depth; `json` the same events, one JSON object a line.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "instr", value_enum)]
+    trace: Option<TraceOpt>,
     /// When to compile to machine code: `on` (hot functions and loops),
     /// `off` (interpret only) or `always` (every function, before it runs).
     #[arg(long, value_name = "MODE", default_value = "on", value_enum)]
@@ -109,6 +111,13 @@ enum JitOpt {
     Off,
     On,
     Always,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TraceOpt {
+    Instr,
+    Values,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -298,7 +307,11 @@ fn vm_config(opts: &RunOpts) -> Config {
         },
         gc_log: opts.gc_log,
         count_instructions: opts.stats,
-        trace: opts.trace,
+        trace: opts.trace.map(|t| match t {
+            TraceOpt::Instr => TraceMode::Instr,
+            TraceOpt::Values => TraceMode::Values,
+            TraceOpt::Json => TraceMode::Json,
+        }),
         jit: match opts.jit {
             JitOpt::Off => JitMode::Off,
             JitOpt::On => JitMode::On,

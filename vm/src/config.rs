@@ -14,8 +14,10 @@ pub struct Config {
     pub gc_log: bool,
     /// Count instructions (for `--stats`).
     pub count_instructions: bool,
-    /// Print every instruction as it runs, to standard error (`--trace`).
-    pub trace: bool,
+    /// Print every instruction as it runs, to standard error (`--trace`):
+    /// `None` for no trace, else in which form (see [`TraceMode`]). Any
+    /// trace runs everything in the interpreter.
+    pub trace: Option<TraceMode>,
     /// Maximum call depth before the catchable error `stack overflow`.
     pub max_depth: usize,
     /// When functions are compiled to machine code (the `jit` feature;
@@ -26,6 +28,20 @@ pub struct Config {
     pub jit_threshold: u32,
     /// Print one line per compiled function to standard error (`--jit-log`).
     pub jit_log: bool,
+}
+
+/// What `--trace` prints for each instruction (`crate::trace` explains the
+/// output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TraceMode {
+    /// `[function:pc] instruction`, as the disassembler prints it.
+    #[default]
+    Instr,
+    /// Each instruction with the registers it read and wrote, typed, and
+    /// call, return, unwind and collector events, indented by call depth.
+    Values,
+    /// The same events as `Values`, one JSON object per line, for tools.
+    Json,
 }
 
 /// When compiled code takes over from the interpreter.
@@ -49,7 +65,7 @@ impl Default for Config {
             gc: GcMode::Normal,
             gc_log: false,
             count_instructions: false,
-            trace: false,
+            trace: None,
             max_depth: 200_000,
             jit: JitMode::On,
             jit_threshold: 1000,

@@ -44,8 +44,8 @@
 use crate::error::{TraceLine, Trap};
 use crate::heap::{closure_caps, field_ptr, str_bytes, ArrayObj, CellObj, ClosureObj, Header, MapObj, Obj, StrObj};
 use crate::natives::{Imp, MAX_NATIVE_ARGS};
-use crate::Vm;
-use pvm_bytecode::{disasm, Instr, Type};
+use crate::{TraceMode, Vm};
+use pvm_bytecode::{Instr, Type};
 use std::cmp::Ordering;
 
 /// Active `try` blocks at most, over all frames.
@@ -190,7 +190,7 @@ impl Vm {
         loop {
             let r = match first.take() {
                 Some(r) => r,
-                None if self.config.count_instructions || self.config.trace => self.exec::<true>(depth0),
+                None if self.config.count_instructions || self.config.trace.is_some() => self.exec::<true>(depth0),
                 None => self.exec::<false>(depth0),
             };
             let trap = match r {
@@ -198,6 +198,11 @@ impl Vm {
                 Err(Trap::Yield) => continue,
                 Err(t) => t,
             };
+            if self.tracer.as_ref().is_some_and(|t| t.events()) {
+                let h = self.handlers.last().filter(|h| trap.catchable() && h.depth as usize >= depth0);
+                let handler = h.map(|h| (h.depth as usize, h.target));
+                self.trace_trap(&trap, handler, trap.suspends() && resumable, depth0);
+            }
             if trap.catchable() {
                 if let Some(h) = self.handlers.last().copied().filter(|h| h.depth as usize >= depth0) {
                     self.handlers.pop();
@@ -242,6 +247,11 @@ impl Vm {
     /// the globals, the constants and natives' temporary roots.
     #[inline(never)]
     pub(crate) fn gc_step(&mut self) -> Result<(), Trap> {
+        let traced = self
+            .tracer
+            .as_ref()
+            .is_some_and(|t| t.events())
+            .then(|| (self.heap.bytes, self.heap.phase, std::time::Instant::now()));
         let Vm {
             heap,
             globals,
@@ -267,7 +277,11 @@ impl Vm {
                 }
             }
         };
-        if heap.step(&mut each_root) {
+        let ok = heap.step(&mut each_root);
+        if let Some((before, phase, t0)) = traced {
+            self.trace_gc(before, phase, t0.elapsed(), false);
+        }
+        if ok {
             Ok(())
         } else {
             Err(self.heap_limit_trap())
@@ -278,6 +292,11 @@ impl Vm {
     /// size): collects fully if that is what it takes, else the heap limit.
     #[inline(never)]
     pub(crate) fn gc_reserve(&mut self, bytes: usize) -> Result<(), Trap> {
+        let traced = self
+            .tracer
+            .as_ref()
+            .is_some_and(|t| t.events())
+            .then(|| (self.heap.bytes, self.heap.phase, self.heap.progress().0, std::time::Instant::now()));
         let Vm {
             heap,
             globals,
@@ -303,7 +322,15 @@ impl Vm {
                 }
             }
         };
-        if heap.reserve(bytes, &mut each_root) {
+        let ok = heap.reserve(bytes, &mut each_root);
+        if let Some((before, phase, cycle, t0)) = traced {
+            if self.heap.progress().0 != cycle {
+                // The instruction has not written its result yet: its
+                // event stays held.
+                self.trace_gc(before, phase, t0.elapsed(), true);
+            }
+        }
+        if ok {
             Ok(())
         } else {
             Err(self.heap_limit_trap())
@@ -387,15 +414,6 @@ impl Vm {
         };
         crate::format::value(&self.module, kt, k, true, &mut s);
         Trap::Error(format!("key not found: {s}"))
-    }
-
-    fn trace_instr(&self, func: usize, pc: usize, ins: &Instr) {
-        eprintln!(
-            "[{}:{:>4}] {}",
-            self.module.functions[func].name,
-            pc,
-            disasm::instruction(&self.module, ins)
-        );
     }
 
     /// The dispatch loop: runs the top frame until the entry frame of this
@@ -691,9 +709,13 @@ impl Vm {
                 let ip = code.add(pc);
                 if INSTR {
                     self.instructions += 1;
-                    if self.config.trace {
-                        let f = top!().func as usize;
-                        self.trace_instr(f, pc, &*ip);
+                    match self.config.trace {
+                        None => {}
+                        Some(TraceMode::Instr) => {
+                            let f = top!().func as usize;
+                            self.trace_instr(f, pc, &*ip);
+                        }
+                        Some(_) => self.trace_step(pc, regs, &*ip),
                     }
                 }
                 pc += 1;

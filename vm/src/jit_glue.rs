@@ -272,7 +272,7 @@ impl Vm {
     /// allows it: Cranelift supports it and the VM's stack can be reserved).
     pub(crate) fn start_jit(&mut self) {
         // Tracing shows every instruction: the interpreter's job.
-        if self.config.jit == JitMode::Off || self.config.trace {
+        if self.config.jit == JitMode::Off || self.config.trace.is_some() {
             return;
         }
         // 512 bytes per frame allowed, within bounds; address space only.

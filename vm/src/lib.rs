@@ -68,9 +68,10 @@ mod jit_glue;
 mod native_stack;
 mod natives;
 mod stack;
+mod trace;
 pub mod value;
 
-pub use config::{Config, JitMode};
+pub use config::{Config, JitMode, TraceMode};
 pub use error::{LoadError, RunError, SourceError, TraceLine};
 pub use host::{Caller, Host, HostError};
 pub use indexmap::IndexMap;
@@ -178,6 +179,8 @@ pub struct Vm {
     /// Trace lines of an error that left a nested activation (a callback
     /// from a native), innermost first; completed by the outer ones.
     pub(crate) pending_trace: Vec<TraceLine>,
+    /// The state of `--trace=values` and `--trace=json` (see `trace`).
+    pub(crate) tracer: Option<Box<trace::Tracer>>,
     data: Option<Box<dyn Any + Send>>,
     /// The JIT, when on (see `jit_glue`).
     #[cfg(feature = "jit")]
@@ -410,6 +413,7 @@ impl Vm {
             nested_trap: None,
             token: Arc::new(()),
             pending_trace: Vec::new(),
+            tracer: config.trace.map(|m| Box::new(trace::Tracer::new(m))),
             data: None,
             #[cfg(feature = "jit")]
             jit: None,
@@ -630,6 +634,13 @@ impl Vm {
     /// Sends the program's output (`print`, `println`) to `w`.
     pub fn set_output(&mut self, w: impl std::io::Write + Send + 'static) {
         let _ = self.io.set_output(Box::new(w), false);
+    }
+
+    /// Sends the trace (`Config::trace`) to `w` instead of standard error.
+    pub fn set_trace_output(&mut self, w: impl std::io::Write + Send + 'static) {
+        if let Some(t) = &mut self.tracer {
+            t.set_output(Box::new(w));
+        }
     }
 
     /// Sends output to `w`, writing it out at every newline (for terminals).

@@ -199,6 +199,17 @@ struct Cycle {
     pause: Duration,
     max_pause: Duration,
     full: bool,
+    /// Root slots the cycle began from, and the objects they reached
+    /// directly (those the first shading marked).
+    root_slots: u64,
+    root_objects: u64,
+}
+
+/// A count of objects and the bytes they take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub objects: u64,
+    pub bytes: usize,
 }
 
 pub(crate) struct Heap {
@@ -230,6 +241,13 @@ pub(crate) struct Heap {
     log: bool,
     cycle: Option<Cycle>,
     cycles: u64,
+    /// Objects (and their cell bytes) the marker marked this cycle: from
+    /// the roots, by scanning, or by the write barrier. Objects allocated
+    /// while marking are born marked and not counted.
+    marked: Tally,
+    /// Objects the sweeper freed this cycle, and the bytes that freed
+    /// (cells, element buffers, large objects).
+    freed: Tally,
     stats: GcStats,
     pauses: PauseHistogram,
 }
@@ -267,6 +285,8 @@ impl Heap {
             log,
             cycle: None,
             cycles: 0,
+            marked: Tally::default(),
+            freed: Tally::default(),
             stats: GcStats::default(),
             pauses: PauseHistogram::new(),
         }
@@ -299,10 +319,11 @@ impl Heap {
                 buffers,
                 interner,
                 bytes,
+                freed,
                 ..
             } = self;
             let p = objects
-                .alloc(c, pool, &mut |h| finalize(h, buffers, interner, bytes))
+                .alloc(c, pool, &mut |h| finalize(h, buffers, interner, bytes, freed))
                 .cast::<Header>();
             (p, c as u8, class_size(c))
         } else {
@@ -704,9 +725,39 @@ impl Heap {
         unsafe {
             if (*h).mark == 0 {
                 (*h).mark = 1;
+                self.marked.objects += 1;
+                self.marked.bytes += self.object_bytes(h);
                 if (*h).kind != Kind::Str {
                     self.gray.push((h, 0));
                 }
+            }
+        }
+    }
+
+    /// The number of the latest cycle (1 for the first; 0 before any), and
+    /// what it has marked and freed so far (for trace events).
+    pub(crate) fn progress(&self) -> (u64, Tally, Tally) {
+        (self.cycles, self.marked, self.freed)
+    }
+
+    /// The bytes of the cell (or large allocation) object `h` occupies.
+    /// # Safety
+    /// `h` is a live object.
+    unsafe fn object_bytes(&self, h: *mut Header) -> usize {
+        // SAFETY: the caller's promise.
+        unsafe {
+            if (*h).class != LARGE {
+                return class_size((*h).class as usize);
+            }
+            // Only strings, objects and closures can be large.
+            match (*h).kind {
+                Kind::Str => offsets::STR_BYTES + (*h.cast::<StrObj>()).len,
+                Kind::Object => {
+                    let n = self.layouts.class_fields.get((*h).aux as usize).copied().unwrap_or(0);
+                    offsets::OBJ_FIELDS + 8 * n as usize
+                }
+                Kind::Closure => offsets::CLOSURE_CAPS + 8 * (*h.cast::<ClosureObj>()).n,
+                _ => 0,
             }
         }
     }
@@ -805,10 +856,23 @@ impl Heap {
             pause: Duration::ZERO,
             max_pause: Duration::ZERO,
             full,
+            root_slots: 0,
+            root_objects: 0,
         });
+        self.marked = Tally::default();
+        self.freed = Tally::default();
         self.phase = Phase::Mark;
         self.marking = true;
-        roots(&mut |v| self.shade(v));
+        let mut slots = 0u64;
+        roots(&mut |v| {
+            slots += 1;
+            self.shade(v);
+        });
+        let reached = self.marked.objects;
+        if let Some(c) = &mut self.cycle {
+            c.root_slots = slots;
+            c.root_objects = reached;
+        }
     }
 
     /// Scans gray objects until `budget` bytes of them are scanned or none
@@ -926,9 +990,10 @@ impl Heap {
             bytes,
             large,
             large_unswept,
+            freed,
             ..
         } = self;
-        let n = objects.sweep_some(blocks, pool, &mut |h| finalize(h, buffers, interner, bytes));
+        let n = objects.sweep_some(blocks, pool, &mut |h| finalize(h, buffers, interner, bytes, freed));
         let mut budget = blocks.saturating_sub(n).saturating_mul(64).max(1);
         while budget > 0 && *large_unswept > 0 {
             // From the end, so that removing is a swap; objects pushed
@@ -941,10 +1006,11 @@ impl Heap {
                 if (*h).mark != 0 {
                     (*h).mark = 0;
                 } else {
-                    finalize(h, buffers, interner, bytes);
+                    finalize(h, buffers, interner, bytes, freed);
                     large.swap_remove(i);
                     free_large(h.cast(), size);
                     *bytes = bytes.saturating_sub(size);
+                    freed.bytes += size;
                 }
             }
             budget -= 1;
@@ -970,9 +1036,16 @@ impl Heap {
         }
         if self.log {
             eprintln!(
-                "[gc #{} {}] heap {} -> {} ({} live), {} slice{}, pause {:.3} ms (longest {:.3} ms), {:.3} ms from start to end",
+                "[gc #{} {}] roots {} slots ({} objects), marked {} objects ({}), freed {} objects ({}), \
+                 heap {} -> {} ({} live), {} slice{}, pause {:.3} ms (longest {:.3} ms), {:.3} ms from start to end",
                 c.number,
                 if c.full { "full" } else { "incremental" },
+                c.root_slots,
+                c.root_objects,
+                self.marked.objects,
+                human(self.marked.bytes),
+                self.freed.objects,
+                human(self.freed.bytes),
                 human(c.heap_before),
                 human(self.bytes),
                 human(live),
@@ -1098,7 +1171,8 @@ impl Storage for Heap {
 }
 
 /// Frees what a dead object owns and uncounts its cell.
-fn finalize(h: *mut Header, buffers: &mut Cells, interner: &mut Interner, bytes: &mut usize) {
+fn finalize(h: *mut Header, buffers: &mut Cells, interner: &mut Interner, bytes: &mut usize, freed: &mut Tally) {
+    let before = *bytes;
     // SAFETY: `h` is a dead object the sweeper found: nothing refers to it,
     // and its payload is still intact.
     unsafe {
@@ -1122,6 +1196,8 @@ fn finalize(h: *mut Header, buffers: &mut Cells, interner: &mut Interner, bytes:
             *bytes = bytes.saturating_sub(class_size((*h).class as usize));
         }
     }
+    freed.objects += 1;
+    freed.bytes += before.saturating_sub(*bytes);
 }
 
 /// # Safety
