@@ -8,6 +8,7 @@
 //! program's own `exit(n)`.
 
 mod confine;
+mod repl;
 mod teach;
 
 use clap::{Parser, Subcommand};
@@ -209,6 +210,10 @@ enum Cmd {
         #[arg(long, value_name = "PATH")]
         allow_read: Vec<PathBuf>,
     },
+    /// Type pvm a line at a time: declarations and statements accumulate, an expression's
+    /// value is printed with its type; :dis, :hir, :type and :trace show the internals.
+    /// Programs run in this process with no access to files (see :help).
+    Repl,
 }
 
 /// Parses sizes like `64M`, `1G`, `512K` or plain bytes.
@@ -586,6 +591,7 @@ fn main() -> ExitCode {
             teach::dump(&file, stage, &allow_read)
         }
         Cmd::Verify { file, allow_read } => teach::verify(&file, &allow_read),
+        Cmd::Repl => Ok(repl::main()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
