@@ -318,8 +318,17 @@ fn page(m: &Module, texts: &[Option<String>], file: &str, recording: &str, steps
         json_str(&mut meta, &m.type_name(g.ty));
         meta.push('}');
     }
+    meta.push_str("],\"classes\":{");
+    for (i, c) in m.classes.iter().enumerate() {
+        if i > 0 {
+            meta.push(',');
+        }
+        json_str(&mut meta, &c.name);
+        meta.push(':');
+        json_strs(&mut meta, c.fields.iter().map(|f| f.name.as_str()));
+    }
     let (clif, asm) = jit_listings(m);
-    meta.push_str("],\"clif\":");
+    meta.push_str("},\"clif\":");
     json_str(&mut meta, &clif);
     meta.push_str(",\"asm\":");
     json_str(&mut meta, &asm);
