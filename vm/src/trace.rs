@@ -707,7 +707,9 @@ impl Tracer {
     /// The recording of a held instruction: `[0,func,pc]`, with `,reg,value`
     /// when it wrote a register; `[1,func,pc,dst]` for a call whose result
     /// the callee's return will write to `dst`; `[2,func,pc]` when it did
-    /// not finish. A global written adds `[11,global,value]`; an object
+    /// not finish. Objects the sweeper freed meanwhile (sweeping is done a
+    /// little at each allocation) add `[12,[ids]]`; a global written adds
+    /// `[11,global,value]`; an object
     /// written into (a field, an element, a `push`, a native's argument)
     /// has its contents written again.
     fn flush_record(&mut self, m: &Module, p: Pending, how: Outcome) {
@@ -737,6 +739,11 @@ impl Tracer {
             _ => {
                 let _ = writeln!(out, "[0,{},{}]", p.func, p.pc);
             }
+        }
+        if let Some(rec) = self.rec.as_mut().filter(|r| !r.freed.is_empty()) {
+            // Objects the sweeper freed while this instruction allocated.
+            let ids: Vec<String> = rec.freed.drain(..).map(|id| id.to_string()).collect();
+            let _ = writeln!(out, "[12,[{}]]", ids.join(","));
         }
         if how == Outcome::Done {
             let written: &[u16] = match p.ins {
