@@ -120,7 +120,11 @@ fn record(module: Module, caps: Capabilities, max_steps: u64, out: &dyn Fn() -> 
     // Dropping the VM flushes the recording; the last line follows it.
     drop(vm);
     let mut trace = out();
-    let text = printed.0.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+    let text = printed
+        .0
+        .lock()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_default();
     let mut last = String::from("[10,");
     json_str(&mut last, &text);
     last.push(',');
@@ -162,7 +166,9 @@ pub fn explore(o: &ExploreOpts) -> Result<u8, Fail> {
     let recording: Vec<u8> = if o.no_sandbox {
         let buf = Capped2::default();
         let b2 = buf.clone();
-        record(module.clone(), Capabilities::all(Vec::new()), o.max_steps, &move || Box::new(b2.clone()));
+        record(module.clone(), Capabilities::all(Vec::new()), o.max_steps, &move || {
+            Box::new(b2.clone())
+        });
         let v = buf.0.lock().map(|v| v.clone()).unwrap_or_default();
         v
     } else {
@@ -195,7 +201,10 @@ pub fn explore(o: &ExploreOpts) -> Result<u8, Fail> {
         v
     };
     let recording = String::from_utf8_lossy(&recording);
-    let steps = recording.lines().filter(|l| l.starts_with("[0,") || l.starts_with("[1,") || l.starts_with("[2,")).count();
+    let steps = recording
+        .lines()
+        .filter(|l| l.starts_with("[0,") || l.starts_with("[1,") || l.starts_with("[2,"))
+        .count();
     let html = page(&module, &texts, &o.file, &recording, steps, o.max_steps);
     std::fs::write(&o.output, html.as_bytes()).map_err(|e| Fail::Status(format!("error: {}: {e}\n", o.output.display()), 2))?;
     let stopped = recording.lines().any(|l| l.starts_with("[9,"));
@@ -345,9 +354,7 @@ fn page(m: &Module, texts: &[Option<String>], file: &str, recording: &str, steps
         rec.push_str(&line.replace("</", "<\\/").replace("<!--", "<\\u0021--"));
     }
     rec.push(']');
-    TEMPLATE
-        .replacen("/*PVM_META*/null", &meta, 1)
-        .replacen("/*PVM_REC*/[]", &rec, 1)
+    TEMPLATE.replacen("/*PVM_META*/null", &meta, 1).replacen("/*PVM_REC*/[]", &rec, 1)
 }
 
 #[cfg(test)]

@@ -108,12 +108,24 @@ fn the_page_is_self_contained_and_agrees_with_the_json_trace() {
     // The program's `</script>` output cannot end the script early.
     assert_eq!(html.matches("</script>").count(), 1);
     let rec = recording(&html);
-    let steps: Vec<&str> = rec.iter().copied().filter(|l| l.starts_with("[0,") || l.starts_with("[1,") || l.starts_with("[2,")).collect();
-    assert!(html.contains(&format!("\"steps\":{}", steps.len())), "the step count is in the page");
-    assert!(rec.iter().any(|l| l.starts_with("[8,") && l.contains("\"Point\",[120,4]")), "{rec:?}");
+    let steps: Vec<&str> = rec
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("[0,") || l.starts_with("[1,") || l.starts_with("[2,"))
+        .collect();
+    assert!(
+        html.contains(&format!("\"steps\":{}", steps.len())),
+        "the step count is in the page"
+    );
+    assert!(
+        rec.iter().any(|l| l.starts_with("[8,") && l.contains("\"Point\",[120,4]")),
+        "{rec:?}"
+    );
     assert!(rec.iter().any(|l| l.starts_with("[8,") && l.contains("[1,2,3,120],4]")));
     assert!(rec.iter().any(|l| l.starts_with("[6,") && l.contains("division by zero")));
-    assert!(rec.last().is_some_and(|l| l.starts_with("[10,") && l.contains("the program finished")));
+    assert!(rec
+        .last()
+        .is_some_and(|l| l.starts_with("[10,") && l.contains("the program finished")));
 
     let t = pvm(&["run", "--no-sandbox", "--trace=json", &prog.to_string_lossy()]);
     assert_eq!(t.status.code(), Some(0));
@@ -140,7 +152,7 @@ fn a_runaway_program_is_stopped_at_max_steps_and_the_page_says_so() {
     let prog = write("forever.pvm", "fn main() { let i = 0; while true { i += 1; } }\n");
     let html = explore(&prog, &["--max-steps", "500"]);
     let rec = recording(&html);
-    assert!(rec.iter().any(|l| *l == "[9,500],"), "the bound is recorded");
+    assert!(rec.contains(&"[9,500],"), "the bound is recorded");
     assert!(html.contains("\"steps\":500,"));
     assert!(html.contains("--max-steps bound"), "the page explains the bound");
 }

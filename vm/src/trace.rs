@@ -601,7 +601,9 @@ impl Tracer {
         self.write_line(line);
         let mut budget = MAX_DUMPS;
         while budget > 0 {
-            let Some(addr) = self.rec.as_mut().and_then(|r| r.queue.pop()) else { break };
+            let Some(addr) = self.rec.as_mut().and_then(|r| r.queue.pop()) else {
+                break;
+            };
             budget -= 1;
             // SAFETY: queued objects are live: just read from a register of
             // the running frame, or held by an object that is.
@@ -748,9 +750,11 @@ impl Tracer {
         if how == Outcome::Done {
             let written: &[u16] = match p.ins {
                 Instr::SetField { obj, .. } => &[obj][..],
-                Instr::ArraySet { arr, .. } | Instr::ArraySetB { arr, .. } | Instr::Push { arr, .. } | Instr::Pop { arr, .. } | Instr::Sort { arr } => {
-                    &[arr][..]
-                }
+                Instr::ArraySet { arr, .. }
+                | Instr::ArraySetB { arr, .. }
+                | Instr::Push { arr, .. }
+                | Instr::Pop { arr, .. }
+                | Instr::Sort { arr } => &[arr][..],
                 Instr::MapSet { map, .. } | Instr::MapRemove { map, .. } => &[map][..],
                 Instr::CellSet { cell, .. } => &[cell][..],
                 _ => &[][..],
