@@ -76,6 +76,32 @@
 //! value if the instruction did not finish (it failed, or was suspended to
 //! run again).
 
+//!
+//! **Recording.** `TraceMode::Record` is what `pvm explore` runs with: the
+//! same moments, written for a program (the page's JavaScript) to replay
+//! rather than for a person to read, one JSON array a line, numbers where
+//! the other modes have names. An instruction is `[0,func,pc]`, or
+//! `[0,func,pc,reg,value]` when it wrote a register (reads are not
+//! written: the replay already knows every register's value); a call
+//! instruction is `[1,func,pc,dst]`, and the callee's `[4,value]` return
+//! writes `dst`; `[2,func,pc]` did not finish. `[3,func,[args]]` enters a
+//! function, `[5,frames,caught,suspends,message]` unwinds, `[6,reg,msg]`
+//! is the message a `catch` register received, `[11,global,value]` a
+//! global written. A value is a number (an int), `["1.5"]` (a float, or
+//! an int beyond 2^53, as text), `true`/`false`, `null`, a string, or
+//! `[id]` (an object). The heap, which the other modes show only as ids,
+//! is recorded too: `[8,id,"Point",[fields]]` (arrays and maps add their
+//! length, and show at most [`MAX_ELEMS`] elements) after every
+//! instruction that creates an object or writes into one (`SetField`,
+//! `ArraySet`, `Push`, `MapSet`, `CellSet`, a native's arguments, ...), and
+//! for every object first seen inside another. `[7,cycle,from,to,
+//! [marked],[freed]]` is a collector slice with the ids of the objects the
+//! marker has marked and those the sweeper freed, and `[12,[freed]]` the
+//! objects the sweeper freed while an instruction allocated (the heap logs
+//! freed addresses only in this mode: `Heap::freed_log`). `[9,steps]`
+//! says the `Config::record_steps` bound was hit: the recording stops and
+//! the run is interrupted.
+
 use crate::error::Trap;
 use crate::heap::{str_bytes, ArrayObj, Header, Kind, MapObj, StrObj};
 use crate::{TraceMode, Vm};
