@@ -19,8 +19,9 @@
 //!    `pvm run`: `pvm explore` starts itself again as
 //!    `pvm explore-record`, which loads the program and runs it in the
 //!    container, writing the recording to its standard output, a pipe back
-//!    to this process. The program's own output is kept and shown in the
-//!    page. `--no-sandbox` records in this process instead.
+//!    to this process. The program's own output goes into the recording
+//!    too, line by line (`[13,"text"]`), so the page shows what was printed
+//!    by each step. `--no-sandbox` records in this process instead.
 //!
 //! 2. **The page.** The static facts (source files, each function's
 //!    bytecode as the disassembler prints it, register types, line tables,
@@ -83,9 +84,53 @@ impl Write for Capped {
     }
 }
 
-/// Records a run of `module` into `out`: the tracer's events, then one
-/// last line `[10,output,how it ended]`.
-fn record(module: Module, caps: Capabilities, max_steps: u64, out: &dyn Fn() -> Box<dyn Write + Send>) -> i32 {
+/// The recording's writer, shared by the tracer and the program's output.
+type Sink = Arc<Mutex<std::io::BufWriter<Box<dyn Write + Send>>>>;
+
+/// The tracer's side of the [`Sink`]: whole lines, as it writes them.
+struct TraceSink(Sink);
+
+impl Write for TraceSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut w) = self.0.lock() {
+            w.write_all(b)?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The program's output: kept whole for the page, and written into the
+/// recording as `[13,"text"]` where it happened (the output is line
+/// buffered, so a `println` shows at the step that ran it).
+struct OutSink {
+    sink: Sink,
+    printed: Capped,
+}
+
+impl Write for OutSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let room = self.printed.0.lock().map_or(0, |v| MAX_OUTPUT.saturating_sub(v.len()));
+        if room > 0 {
+            let mut line = String::from("[13,");
+            json_str(&mut line, &String::from_utf8_lossy(&b[..b.len().min(room)]));
+            line.push_str("]\n");
+            if let Ok(mut w) = self.sink.lock() {
+                w.write_all(line.as_bytes())?;
+            }
+        }
+        self.printed.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Records a run of `module` into `out`: the tracer's events and the
+/// program's output, then one last line `[10,output,how it ended]`.
+fn record(module: Module, caps: Capabilities, max_steps: u64, out: Box<dyn Write + Send>) -> i32 {
     let config = Config {
         trace: Some(TraceMode::Record),
         record_steps: max_steps,
@@ -102,9 +147,13 @@ fn record(module: Module, caps: Capabilities, max_steps: u64, out: &dyn Fn() -> 
             return 2;
         }
     };
+    let sink: Sink = Arc::new(Mutex::new(std::io::BufWriter::with_capacity(1 << 16, out)));
     let printed = Capped::default();
-    vm.set_trace_output(std::io::BufWriter::with_capacity(1 << 16, out()));
-    vm.set_output(printed.clone());
+    vm.set_trace_output(TraceSink(sink.clone()));
+    vm.set_output_line_buffered(OutSink {
+        sink: sink.clone(),
+        printed: printed.clone(),
+    });
     vm.set_input(std::io::empty());
     // Fuel counts calls and loop iterations, each at least one instruction:
     // the run cannot outlast the recording by more than this.
@@ -117,9 +166,7 @@ fn record(module: Module, caps: Capabilities, max_steps: u64, out: &dyn Fn() -> 
         Err(RunError::OutOfFuel) => "stopped: out of fuel".to_string(),
         Err(e) => e.report().unwrap_or_else(|| e.to_string()),
     };
-    // Dropping the VM flushes the recording; the last line follows it.
     drop(vm);
-    let mut trace = out();
     let text = printed
         .0
         .lock()
@@ -130,8 +177,10 @@ fn record(module: Module, caps: Capabilities, max_steps: u64, out: &dyn Fn() -> 
     last.push(',');
     json_str(&mut last, status.trim_end());
     last.push_str("]\n");
-    let _ = trace.write_all(last.as_bytes());
-    let _ = trace.flush();
+    if let Ok(mut w) = sink.lock() {
+        let _ = w.write_all(last.as_bytes());
+        let _ = w.flush();
+    }
     0
 }
 
@@ -151,7 +200,7 @@ pub fn record_sandboxed(file: &str, max_steps: u64, allow_read: &[PathBuf]) -> R
     };
     let body = |module: Module| {
         let caps = crate::sandboxed_caps(Vec::new(), Grants::new(allow_read, &[]), MAX_HEAP);
-        record(module, caps, max_steps, &|| Box::new(std::io::stdout()))
+        record(module, caps, max_steps, Box::new(std::io::stdout()))
     };
     match pvm_sandbox::run_with(&cfg, load, body) {
         Ok(code) => Ok(code.clamp(0, 255) as u8),
@@ -165,10 +214,7 @@ pub fn explore(o: &ExploreOpts) -> Result<u8, Fail> {
     let (module, texts) = load(&o.file, &o.allow_read)?;
     let recording: Vec<u8> = if o.no_sandbox {
         let buf = Capped2::default();
-        let b2 = buf.clone();
-        record(module.clone(), Capabilities::all(Vec::new()), o.max_steps, &move || {
-            Box::new(b2.clone())
-        });
+        record(module.clone(), Capabilities::all(Vec::new()), o.max_steps, Box::new(buf.clone()));
         let v = buf.0.lock().map(|v| v.clone()).unwrap_or_default();
         v
     } else {

@@ -123,6 +123,10 @@ fn the_page_is_self_contained_and_agrees_with_the_json_trace() {
     );
     assert!(rec.iter().any(|l| l.starts_with("[8,") && l.contains("[1,2,3,120],4]")));
     assert!(rec.iter().any(|l| l.starts_with("[6,") && l.contains("division by zero")));
+    assert!(
+        rec.iter().any(|l| l.starts_with("[13,\"caught division by zero\\n\"]")),
+        "output where it happened"
+    );
     assert!(rec
         .last()
         .is_some_and(|l| l.starts_with("[10,") && l.contains("the program finished")));

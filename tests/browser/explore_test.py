@@ -248,7 +248,8 @@ const frames = [...document.querySelectorAll('#stack .frame')].map(f => ({
 const heap = [...document.querySelectorAll('#heapcanvas .obj')].map(o => ({id: o.dataset.id, text: o.innerText}));
 return {step: Number(document.getElementById('stepno').value), frames, heap,
         code: (document.querySelector('#code .cur') || {}).textContent || '',
-        line: (document.querySelector('#source .cur') || {}).textContent || ''};
+        line: (document.querySelector('#source .cur') || {}).textContent || '',
+        output: document.getElementById('output').textContent};
 """
 
 
@@ -319,7 +320,8 @@ def run_checks(a, wd, tmp):
         compared += check_step(k, dom, states, ids, problems) or 0
         return dom
 
-    look(0, "first")
+    if look(0, "first")["output"] != "":
+        problems.append("output shown before anything was printed")
     wd.shot(os.path.join(a.artifacts, "step-0.png"))
     for i in range(1, a.clicks + 1):
         wd.click("#next")
@@ -353,6 +355,8 @@ def run_checks(a, wd, tmp):
     last = len(states) - 2
     wd.js(f"window.explore.go({last});")
     dom = look(last, "last step")
+    if dom["output"] != "caught boom\n48\n":
+        problems.append(f"output at the end: {dom['output']!r}")
     heap_text = " | ".join(o["text"].replace("\n", " ") for o in dom["heap"])
     if "Point" not in heap_text or "24" not in heap_text or "[int]" not in heap_text:
         problems.append(f"heap at the last step: {heap_text!r}")
