@@ -8,6 +8,7 @@
 //! program's own `exit(n)`.
 
 mod confine;
+mod explore;
 mod repl;
 mod teach;
 
@@ -199,6 +200,33 @@ enum Cmd {
         #[arg(long)]
         hir: bool,
         /// Also allow imports from this path (besides the program's own directory).
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
+    },
+    /// Record a run of a program (interpreted, sandboxed) into one self-contained web page
+    /// to step through, forward and back: source, bytecode, call stack with every register,
+    /// the heap as boxes and arrows (coloured by the collector), and the JIT's output.
+    Explore {
+        file: String,
+        /// The page to write.
+        #[arg(short, long, value_name = "OUT.html")]
+        output: PathBuf,
+        /// Instructions to record; the run is stopped there.
+        #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        max_steps: u64,
+        /// Record in this process, without the container sandbox.
+        #[arg(long)]
+        no_sandbox: bool,
+        /// Also allow imports (and reads) from this path.
+        #[arg(long, value_name = "PATH")]
+        allow_read: Vec<PathBuf>,
+    },
+    /// The sandboxed half of `pvm explore`: writes the recording to stdout.
+    #[command(hide = true)]
+    ExploreRecord {
+        file: String,
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        max_steps: u64,
         #[arg(long, value_name = "PATH")]
         allow_read: Vec<PathBuf>,
     },
@@ -592,6 +620,24 @@ fn main() -> ExitCode {
         }
         Cmd::Verify { file, allow_read } => teach::verify(&file, &allow_read),
         Cmd::Repl => Ok(repl::main()),
+        Cmd::Explore {
+            file,
+            output,
+            max_steps,
+            no_sandbox,
+            allow_read,
+        } => explore::explore(&explore::ExploreOpts {
+            file,
+            output,
+            max_steps,
+            no_sandbox,
+            allow_read,
+        }),
+        Cmd::ExploreRecord {
+            file,
+            max_steps,
+            allow_read,
+        } => explore::record_sandboxed(&file, max_steps, &allow_read),
     };
     match result {
         Ok(code) => ExitCode::from(code),

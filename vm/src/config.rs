@@ -28,6 +28,9 @@ pub struct Config {
     pub jit_threshold: u32,
     /// Print one line per compiled function to standard error (`--jit-log`).
     pub jit_log: bool,
+    /// With `TraceMode::Record`: instructions to record before the
+    /// recording stops and the run is interrupted (`pvm explore --max-steps`).
+    pub record_steps: u64,
 }
 
 /// What `--trace` prints for each instruction (`crate::trace` explains the
@@ -42,6 +45,11 @@ pub enum TraceMode {
     Values,
     /// The same events as `Values`, one JSON object per line, for tools.
     Json,
+    /// A compact recording for `pvm explore`: the same events as JSON
+    /// arrays with numbers for functions, plus the contents of every object
+    /// an instruction creates or writes, and the collector's marked and
+    /// freed objects (see `crate::trace`, "Recording").
+    Record,
 }
 
 /// When compiled code takes over from the interpreter.
@@ -70,6 +78,7 @@ impl Default for Config {
             jit: JitMode::On,
             jit_threshold: 1000,
             jit_log: false,
+            record_steps: 100_000,
         }
     }
 }

@@ -215,6 +215,7 @@ impl Vm {
                         // SAFETY: the verifier proved the handler's register is
                         // in its function's window.
                         unsafe { *top.base.add(h.reg as usize) = s };
+                        self.trace_caught(h.reg, msg);
                     }
                     continue;
                 }

@@ -387,6 +387,10 @@ impl Vm {
             .chain(static_closures.iter().copied().filter(|v| *v != 0))
             .collect();
         let globals = vec![0; m.globals.len()];
+        if config.trace == Some(TraceMode::Record) {
+            // The recorder reports which objects the collector frees.
+            heap.freed_log = Some(Vec::new());
+        }
         Vm {
             funcs,
             heap,
@@ -413,7 +417,7 @@ impl Vm {
             nested_trap: None,
             token: Arc::new(()),
             pending_trace: Vec::new(),
-            tracer: config.trace.map(|m| Box::new(trace::Tracer::new(m))),
+            tracer: config.trace.map(|m| Box::new(trace::Tracer::new(m, config.record_steps))),
             data: None,
             #[cfg(feature = "jit")]
             jit: None,

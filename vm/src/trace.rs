@@ -76,6 +76,32 @@
 //! value if the instruction did not finish (it failed, or was suspended to
 //! run again).
 
+//!
+//! **Recording.** `TraceMode::Record` is what `pvm explore` runs with: the
+//! same moments, written for a program (the page's JavaScript) to replay
+//! rather than for a person to read, one JSON array a line, numbers where
+//! the other modes have names. An instruction is `[0,func,pc]`, or
+//! `[0,func,pc,reg,value]` when it wrote a register (reads are not
+//! written: the replay already knows every register's value); a call
+//! instruction is `[1,func,pc,dst]`, and the callee's `[4,value]` return
+//! writes `dst`; `[2,func,pc]` did not finish. `[3,func,[args]]` enters a
+//! function, `[5,frames,caught,suspends,message]` unwinds, `[6,reg,msg]`
+//! is the message a `catch` register received, `[11,global,value]` a
+//! global written. A value is a number (an int), `["1.5"]` (a float, or
+//! an int beyond 2^53, as text), `true`/`false`, `null`, a string, or
+//! `[id]` (an object). The heap, which the other modes show only as ids,
+//! is recorded too: `[8,id,"Point",[fields]]` (arrays and maps add their
+//! length, and show at most [`MAX_ELEMS`] elements) after every
+//! instruction that creates an object or writes into one (`SetField`,
+//! `ArraySet`, `Push`, `MapSet`, `CellSet`, a native's arguments, ...), and
+//! for every object first seen inside another. `[7,cycle,from,to,
+//! [marked],[freed]]` is a collector slice with the ids of the objects the
+//! marker has marked and those the sweeper freed, and `[12,[freed]]` the
+//! objects the sweeper freed while an instruction allocated (the heap logs
+//! freed addresses only in this mode: `Heap::freed_log`). `[9,steps]`
+//! says the `Config::record_steps` bound was hit: the recording stops and
+//! the run is interrupted.
+
 use crate::error::Trap;
 use crate::heap::{str_bytes, ArrayObj, Header, Kind, MapObj, StrObj};
 use crate::{TraceMode, Vm};
@@ -101,6 +127,23 @@ pub(crate) struct Tracer {
     depth: usize,
     /// The last instruction, until its written value is known.
     pending: Option<Pending>,
+    /// `TraceMode::Record`: the recording's state.
+    rec: Option<Rec>,
+}
+
+/// The state of a recording for `pvm explore` (see "Recording" in the
+/// module docs).
+struct Rec {
+    /// Instructions recorded so far, and the most to record.
+    steps: u64,
+    max: u64,
+    /// The bound was hit: nothing more is recorded.
+    stopped: bool,
+    /// Objects (addresses) whose contents are to be written after the
+    /// current event: new ones, and ones an instruction wrote into.
+    queue: Vec<u64>,
+    /// Ids of objects the collector freed since the last `gc` record.
+    freed: Vec<u64>,
 }
 
 /// A value as the trace shows it.
@@ -234,7 +277,7 @@ impl Val {
 }
 
 impl Tracer {
-    pub(crate) fn new(mode: TraceMode) -> Tracer {
+    pub(crate) fn new(mode: TraceMode, record_steps: u64) -> Tracer {
         Tracer {
             mode,
             json: mode == TraceMode::Json,
@@ -243,6 +286,13 @@ impl Tracer {
             next_id: 1,
             depth: 0,
             pending: None,
+            rec: (mode == TraceMode::Record).then(|| Rec {
+                steps: 0,
+                max: record_steps,
+                stopped: false,
+                queue: Vec::new(),
+                freed: Vec::new(),
+            }),
         }
     }
 
@@ -357,6 +407,10 @@ impl Tracer {
     /// Writes the held instruction; with the value it wrote if it finished.
     fn flush(&mut self, m: &Module, how: Outcome) {
         let Some(p) = self.pending.take() else { return };
+        if self.rec.is_some() {
+            self.flush_record(m, p, how);
+            return;
+        }
         let done = how == Outcome::Done;
         let writes: Vec<RegVal> = match p.write {
             // SAFETY: the instruction finished, in the frame still running
@@ -471,6 +525,302 @@ fn operand_regs(m: &Module, ins: &Instr) -> (Vec<u16>, Option<u16>, bool) {
     (reads, write, fresh)
 }
 
+/// Elements of an array or entries of a map a recording shows.
+pub(crate) const MAX_ELEMS: usize = 50;
+/// Objects whose contents one recorded event may write (new ones found
+/// inside others are queued: a large new graph is shown in parts).
+const MAX_DUMPS: usize = 256;
+
+/// How a recording writes a value of a type.
+#[derive(Clone, Copy)]
+enum Shape {
+    Int,
+    Float,
+    Bool,
+    Ref,
+}
+
+fn shape(m: &Module, ty: TypeId) -> Shape {
+    match m.types.get(ty as usize) {
+        Some(Type::Float) => Shape::Float,
+        Some(Type::Bool) => Shape::Bool,
+        Some(t) if t.is_ref() => Shape::Ref,
+        _ => Shape::Int,
+    }
+}
+
+impl Tracer {
+    /// Takes the objects the collector freed out of the ids table (an
+    /// address freed may be reused by a new object) and keeps their ids
+    /// for the next `gc` record.
+    fn rec_drain_freed(&mut self, heap: &mut crate::heap::Heap) {
+        let Some(log) = heap.freed_log.as_mut() else { return };
+        if log.is_empty() {
+            return;
+        }
+        for addr in log.drain(..) {
+            if let Some(id) = self.ids.remove(&addr) {
+                if let Some(rec) = &mut self.rec {
+                    rec.freed.push(id);
+                }
+            }
+        }
+    }
+
+    /// Writes a recorded value: an int as a number (as text in `[".."]`
+    /// beyond 2^53, where JavaScript's numbers end), a float as its text in
+    /// `[".."]`, a bool, `null` for nil, a string, or `[id]` for an object
+    /// (queued to have its contents written when first seen).
+    /// # Safety
+    /// `raw` is a value of type `ty`: a reference is nil or a live object.
+    unsafe fn rv(&mut self, m: &Module, ty: TypeId, raw: u64, fresh: bool, out: &mut String) {
+        // SAFETY: the caller's promise.
+        unsafe { self.rv_shape(shape(m, ty), raw, fresh, out) }
+    }
+
+    /// [`Tracer::rv`] by shape.
+    /// # Safety
+    /// As [`Tracer::rv`].
+    unsafe fn rv_shape(&mut self, sh: Shape, raw: u64, fresh: bool, out: &mut String) {
+        match sh {
+            Shape::Int => {
+                let i = raw as i64;
+                if i.unsigned_abs() <= 1 << 53 {
+                    let _ = write!(out, "{i}");
+                } else {
+                    let _ = write!(out, "[\"{i}\"]");
+                }
+            }
+            Shape::Float => {
+                let _ = write!(out, "[\"{:?}\"]", f64::from_bits(raw));
+            }
+            Shape::Bool => out.push_str(if raw != 0 { "true" } else { "false" }),
+            Shape::Ref if raw == 0 => out.push_str("null"),
+            Shape::Ref => {
+                let h = raw as *const Header;
+                // SAFETY: the caller's promise: a live object.
+                unsafe {
+                    if (*h).kind == Kind::Str {
+                        let s = String::from_utf8_lossy(str_bytes(h.cast::<StrObj>()));
+                        let mut cut: String = s.chars().take(MAX_STR).collect();
+                        if cut.len() < s.len() {
+                            cut.push('…');
+                        }
+                        push_json_str(out, &cut);
+                        return;
+                    }
+                }
+                let before = self.next_id;
+                let id = self.id(raw, fresh);
+                if self.next_id != before {
+                    if let Some(rec) = &mut self.rec {
+                        rec.queue.push(raw);
+                    }
+                }
+                let _ = write!(out, "[{id}]");
+            }
+        }
+    }
+
+    /// Writes a recorded event, then the contents of the objects it queued.
+    fn rec_out(&mut self, m: &Module, line: &str) {
+        self.write_line(line);
+        let mut budget = MAX_DUMPS;
+        while budget > 0 {
+            let Some(addr) = self.rec.as_mut().and_then(|r| r.queue.pop()) else {
+                break;
+            };
+            budget -= 1;
+            // SAFETY: queued objects are live: just read from a register of
+            // the running frame, or held by an object that is.
+            let line = unsafe { self.dump(m, addr) };
+            self.write_line(&line);
+        }
+        if let Some(r) = &mut self.rec {
+            r.queue.clear();
+        }
+    }
+
+    /// The record of an object's contents: `[8,id,"name",[values],len]`;
+    /// a map's values are `[key,value]` pairs.
+    /// # Safety
+    /// `addr` is a live object (not a string).
+    unsafe fn dump(&mut self, m: &Module, addr: u64) -> String {
+        let h = addr as *mut Header;
+        let id = self.id(addr, false);
+        let mut out = format!("[8,{id},");
+        // SAFETY: the caller's promise; each kind's payload is read as that
+        // kind's layout, and values by their static types.
+        unsafe {
+            let aux = (*h).aux as usize;
+            match (*h).kind {
+                Kind::Object => {
+                    let class = m.classes.get(aux);
+                    push_json_str(&mut out, class.map_or("object", |c| c.name.as_str()));
+                    out.push_str(",[");
+                    for (i, f) in class.map_or(&[][..], |c| c.fields.as_slice()).iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let v = *crate::heap::field_ptr(h.cast(), i);
+                        self.rv(m, f.ty, v, false, &mut out);
+                    }
+                    out.push_str("]]\n");
+                }
+                Kind::Array => {
+                    let a = h.cast::<ArrayObj>();
+                    push_json_str(&mut out, &m.type_name(aux as TypeId));
+                    let elem = match m.types.get(aux) {
+                        Some(Type::Array(e)) => *e,
+                        _ => 0,
+                    };
+                    out.push_str(",[");
+                    let len = (*a).len;
+                    for i in 0..len.min(MAX_ELEMS) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        self.rv(m, elem, (*a).get(i), false, &mut out);
+                    }
+                    let _ = writeln!(out, "],{len}]");
+                }
+                Kind::Map => {
+                    let mo = h.cast::<MapObj>();
+                    push_json_str(&mut out, &m.type_name(aux as TypeId));
+                    let (kt, vt) = match m.types.get(aux) {
+                        Some(Type::Map(k, v)) => (*k, *v),
+                        _ => (0, 0),
+                    };
+                    out.push_str(",[");
+                    let entries: Vec<(u64, u64)> = (*mo).iter().take(MAX_ELEMS).map(|e| (e.key, e.value)).collect();
+                    for (i, (k, v)) in entries.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push('[');
+                        self.rv(m, kt, k, false, &mut out);
+                        out.push(',');
+                        self.rv(m, vt, v, false, &mut out);
+                        out.push(']');
+                    }
+                    let _ = writeln!(out, "],{}]", (*mo).live);
+                }
+                Kind::Closure => {
+                    let f = m.functions.get(aux);
+                    push_json_str(&mut out, &format!("fn {}", f.map_or("?", |f| f.name.as_str())));
+                    out.push_str(",[");
+                    for (i, &v) in crate::heap::closure_caps(h.cast()).iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        // Captures are the registers after the parameters.
+                        let ty = f.and_then(|f| f.regs.get(f.params as usize + i)).copied().unwrap_or(0);
+                        self.rv(m, ty, v, false, &mut out);
+                    }
+                    out.push_str("]]\n");
+                }
+                Kind::Cell => {
+                    out.push_str("\"cell\",[");
+                    let v = (*h.cast::<crate::heap::CellObj>()).value;
+                    let sh = if (*h).aux != 0 { Shape::Ref } else { Shape::Int };
+                    self.rv_shape(sh, v, false, &mut out);
+                    out.push_str("]]\n");
+                }
+                Kind::Str | Kind::Free => out.push_str("\"?\",[]]\n"),
+            }
+        }
+        out
+    }
+
+    /// The recording of a held instruction: `[0,func,pc]`, with `,reg,value`
+    /// when it wrote a register; `[1,func,pc,dst]` for a call whose result
+    /// the callee's return will write to `dst`; `[2,func,pc]` when it did
+    /// not finish. Objects the sweeper freed meanwhile (sweeping is done a
+    /// little at each allocation) add `[12,[ids]]`; a global written adds
+    /// `[11,global,value]`; an object
+    /// written into (a field, an element, a `push`, a native's argument)
+    /// has its contents written again.
+    fn flush_record(&mut self, m: &Module, p: Pending, how: Outcome) {
+        let call_dst = match p.ins {
+            Instr::Call { dst, .. } | Instr::CallMethod { dst, .. } | Instr::CallIface { dst, .. } | Instr::CallClosure { dst, .. } => {
+                Some(dst)
+            }
+            _ => None,
+        };
+        let f = &m.functions[p.func];
+        let mut out = String::new();
+        match (how, call_dst, p.write) {
+            (Outcome::Failed, _, _) => {
+                let _ = writeln!(out, "[2,{},{}]", p.func, p.pc);
+            }
+            (_, Some(d), _) => {
+                let _ = writeln!(out, "[1,{},{},{d}]", p.func, p.pc);
+            }
+            (Outcome::Done, None, Some(r)) => {
+                let _ = write!(out, "[0,{},{},{r},", p.func, p.pc);
+                let ty = f.regs.get(r as usize).copied().unwrap_or(0);
+                // SAFETY: the instruction finished in the frame still
+                // running: its destination holds its type.
+                unsafe { self.rv(m, ty, *p.regs.add(r as usize), p.fresh, &mut out) };
+                out.push_str("]\n");
+            }
+            _ => {
+                let _ = writeln!(out, "[0,{},{}]", p.func, p.pc);
+            }
+        }
+        if let Some(rec) = self.rec.as_mut().filter(|r| !r.freed.is_empty()) {
+            // Objects the sweeper freed while this instruction allocated.
+            let ids: Vec<String> = rec.freed.drain(..).map(|id| id.to_string()).collect();
+            let _ = writeln!(out, "[12,[{}]]", ids.join(","));
+        }
+        if how == Outcome::Done {
+            let written: &[u16] = match p.ins {
+                Instr::SetField { obj, .. } => &[obj][..],
+                Instr::ArraySet { arr, .. }
+                | Instr::ArraySetB { arr, .. }
+                | Instr::Push { arr, .. }
+                | Instr::Pop { arr, .. }
+                | Instr::Sort { arr } => &[arr][..],
+                Instr::MapSet { map, .. } | Instr::MapRemove { map, .. } => &[map][..],
+                Instr::CellSet { cell, .. } => &[cell][..],
+                _ => &[][..],
+            };
+            let mut objs: Vec<u16> = written.to_vec();
+            if let Instr::CallNative { native, args, .. } = p.ins {
+                let n = match m.natives.get(native as usize).and_then(|n| m.types.get(n.sig as usize)) {
+                    Some(Type::Func(ps, _)) => ps.len(),
+                    _ => 0,
+                };
+                objs.extend((0..n).map(|i| args.wrapping_add(i as u16)));
+            }
+            if let Instr::SetGlobal { g, src } = p.ins {
+                let ty = m.globals.get(g as usize).map_or(0, |g| g.ty);
+                let _ = write!(out, "[11,{g},");
+                // SAFETY: the instruction finished: its source holds the global's type.
+                unsafe { self.rv(m, ty, *p.regs.add(src as usize), false, &mut out) };
+                out.push_str("]\n");
+            }
+            for r in objs {
+                let ty = f.regs.get(r as usize).copied().unwrap_or(0);
+                if !matches!(shape(m, ty), Shape::Ref) {
+                    continue;
+                }
+                // SAFETY: a register the finished instruction read, in the
+                // frame still running.
+                let raw = unsafe { *p.regs.add(r as usize) };
+                // SAFETY: as above: a reference register holds nil or a live object.
+                if raw != 0 && unsafe { (*(raw as *const Header)).kind } != Kind::Str {
+                    self.id(raw, false);
+                    if let Some(rec) = &mut self.rec {
+                        rec.queue.push(raw);
+                    }
+                }
+            }
+        }
+        self.rec_out(m, &out);
+    }
+}
+
 impl Vm {
     /// `--trace=instr`: `[function:  pc] instruction`, as the disassembler
     /// prints it.
@@ -500,6 +850,29 @@ impl Vm {
             return;
         };
         let func = top.func as usize;
+        if let Some(rec) = &mut t.rec {
+            if rec.stopped {
+                self.tracer = Some(t);
+                return;
+            }
+            if rec.steps >= rec.max {
+                // The bound: the last event is written, then the run is
+                // asked to stop (at its next instruction) and nothing more
+                // is recorded.
+                t.flush(m, Outcome::Done);
+                t.rec_drain_freed(&mut self.heap);
+                let line = format!("[9,{}]\n", t.rec.as_ref().map_or(0, |r| r.steps));
+                t.write_line(&line);
+                if let Some(rec) = &mut t.rec {
+                    rec.stopped = true;
+                }
+                self.interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.tracer = Some(t);
+                return;
+            }
+            rec.steps += 1;
+            t.rec_drain_freed(&mut self.heap);
+        }
         let how = match &t.pending {
             Some(p) if p.depth == depth && p.regs == regs => Outcome::Done,
             Some(p) if p.depth < depth => Outcome::Left,
@@ -514,7 +887,12 @@ impl Vm {
         let (reads, write, fresh) = operand_regs(m, ins);
         // SAFETY: the verifier proved every register operand (and window)
         // in range; each holds its type before the instruction runs.
-        let reads: Vec<RegVal> = reads.into_iter().map(|r| unsafe { t.reg(m, func, regs, r, false) }).collect();
+        let reads: Vec<RegVal> = if t.rec.is_some() {
+            // A recording shows only what changed: the JavaScript replays writes.
+            Vec::new()
+        } else {
+            reads.into_iter().map(|r| unsafe { t.reg(m, func, regs, r, false) }).collect()
+        };
         t.pending = Some(Pending {
             depth,
             regs,
@@ -526,6 +904,21 @@ impl Vm {
             fresh,
         });
         match *ins {
+            Instr::Ret { src } if t.rec.is_some() => {
+                t.flush(m, Outcome::Done);
+                let ty = m.functions[func].regs.get(src as usize).copied().unwrap_or(0);
+                let mut out = String::from("[4,");
+                // SAFETY: as above.
+                unsafe { t.rv(m, ty, *regs.add(src as usize), false, &mut out) };
+                out.push_str("]\n");
+                t.rec_out(m, &out);
+                t.depth = depth - 1;
+            }
+            Instr::RetVoid {} if t.rec.is_some() => {
+                t.flush(m, Outcome::Done);
+                t.rec_out(m, "[4]\n");
+                t.depth = depth - 1;
+            }
             Instr::Ret { src } => {
                 t.flush(m, Outcome::Done);
                 // SAFETY: as above.
@@ -554,6 +947,25 @@ impl Vm {
     pub(crate) fn trace_trap(&mut self, trap: &Trap, handler: Option<(usize, u32)>, suspends: bool, depth0: usize) {
         let Some(mut t) = self.tracer.take() else { return };
         let m = &self.module;
+        if let Some(rec) = &t.rec {
+            if !rec.stopped {
+                t.flush(m, Outcome::Failed);
+                let depth = self.frames.len();
+                let to = handler.map_or(depth0, |(d, _)| d + 1);
+                let mut out = format!(
+                    "[5,{},{},{},",
+                    depth.saturating_sub(to),
+                    u8::from(handler.is_some()),
+                    u8::from(suspends)
+                );
+                push_json_str(&mut out, &trap_text(trap));
+                out.push_str("]\n");
+                t.write_line(&out);
+                t.depth = to;
+            }
+            self.tracer = Some(t);
+            return;
+        }
         t.flush(m, Outcome::Failed);
         let depth = self.frames.len();
         let mut out = String::new();
@@ -601,6 +1013,17 @@ impl Vm {
         self.tracer = Some(t);
     }
 
+    /// Records the error message a handler's register received (`catch e`).
+    pub(crate) fn trace_caught(&mut self, reg: u16, msg: &str) {
+        let Some(t) = &mut self.tracer else { return };
+        if t.rec.as_ref().is_some_and(|r| !r.stopped) {
+            let mut out = format!("[6,{reg},");
+            push_json_str(&mut out, msg);
+            out.push_str("]\n");
+            t.write_line(&out);
+        }
+    }
+
     /// Traces one slice of collector work that took the heap from `before`
     /// bytes in `phase_before` to where it is now, in `pause`.
     pub(crate) fn trace_gc(&mut self, before: usize, phase_before: crate::heap::Phase, pause: std::time::Duration, keep_pending: bool) {
@@ -621,6 +1044,35 @@ impl Vm {
         let (cycle, marked, freed) = self.heap.progress();
         let phase = |p: crate::heap::Phase| format!("{p:?}").to_lowercase();
         let (from, to) = (phase(phase_before), phase(self.heap.phase));
+        if t.rec.as_ref().is_some_and(|r| !r.stopped) {
+            t.rec_drain_freed(&mut self.heap);
+            let mut out = format!("[7,{cycle},\"{from}\",\"{to}\",[");
+            if self.heap.phase != crate::heap::Phase::Idle {
+                let mut marked: Vec<u64> = t
+                    .ids
+                    .iter()
+                    // SAFETY: the ids table holds only live objects: the
+                    // freed ones were just taken out.
+                    .filter(|(&addr, _)| unsafe { (*(addr as *const Header)).mark != 0 })
+                    .map(|(_, &id)| id)
+                    .collect();
+                marked.sort_unstable();
+                let _ = write!(out, "{}", marked.iter().map(u64::to_string).collect::<Vec<_>>().join(","));
+            }
+            out.push_str("],[");
+            let freed_ids = t.rec.as_mut().map(|r| std::mem::take(&mut r.freed)).unwrap_or_default();
+            let _ = write!(out, "{}", freed_ids.iter().map(u64::to_string).collect::<Vec<_>>().join(","));
+            out.push_str("]]\n");
+            t.write_line(&out);
+            t.pending = held.or(t.pending.take());
+            self.tracer = Some(t);
+            return;
+        }
+        if t.rec.is_some() {
+            t.pending = held.or(t.pending.take());
+            self.tracer = Some(t);
+            return;
+        }
         let after = self.heap.bytes;
         let ms = pause.as_secs_f64() * 1e3;
         let mut out = String::new();
@@ -651,6 +1103,20 @@ impl Vm {
 /// The frame's parameters hold their types.
 unsafe fn trace_call(t: &mut Tracer, m: &Module, func: usize, regs: *const u64, depth: usize) {
     let f = &m.functions[func];
+    if t.rec.is_some() {
+        let mut out = format!("[3,{func},[");
+        for r in 0..f.params {
+            if r > 0 {
+                out.push(',');
+            }
+            let ty = f.regs.get(r as usize).copied().unwrap_or(0);
+            // SAFETY: the caller's promise; parameters are the first registers.
+            unsafe { t.rv(m, ty, *regs.add(r as usize), false, &mut out) };
+        }
+        out.push_str("]]\n");
+        t.rec_out(m, &out);
+        return;
+    }
     // SAFETY: the caller's promise; parameters are the first registers.
     let args: Vec<RegVal> = (0..f.params).map(|r| unsafe { t.reg(m, func, regs, r, false) }).collect();
     let mut out = String::new();
@@ -678,6 +1144,9 @@ unsafe fn trace_call(t: &mut Tracer, m: &Module, func: usize, regs: *const u64, 
 fn trace_return(t: &mut Tracer, m: &Module, func: usize, v: Option<RegVal>, depth: usize) {
     let f = &m.functions[func];
     let mut out = String::new();
+    if t.rec.is_some() {
+        return;
+    }
     t.head(&mut out, "return", depth.saturating_sub(1));
     if t.json {
         out.push_str(",\"func\":");

@@ -144,7 +144,7 @@ fn sampled_campaign(values: &dyn Fn(u8) -> Vec<u8>, stride: usize) -> Tally {
                 }
                 m[i] = v;
                 n += 1;
-                if n % stride == 0 {
+                if n.is_multiple_of(stride) {
                     try_mutant(&m, &mut t);
                 }
             }

@@ -250,6 +250,9 @@ pub(crate) struct Heap {
     freed: Tally,
     stats: GcStats,
     pauses: PauseHistogram,
+    /// The addresses of the objects freed since the recorder last looked
+    /// (`pvm explore`), when it asked for them; `None` otherwise.
+    pub freed_log: Option<Vec<u64>>,
 }
 
 /// Roots, given by the VM: calls the function with every root slot value.
@@ -287,6 +290,7 @@ impl Heap {
             cycles: 0,
             marked: Tally::default(),
             freed: Tally::default(),
+            freed_log: None,
             stats: GcStats::default(),
             pauses: PauseHistogram::new(),
         }
@@ -320,10 +324,11 @@ impl Heap {
                 interner,
                 bytes,
                 freed,
+                freed_log,
                 ..
             } = self;
             let p = objects
-                .alloc(c, pool, &mut |h| finalize(h, buffers, interner, bytes, freed))
+                .alloc(c, pool, &mut |h| finalize(h, buffers, interner, bytes, freed, freed_log))
                 .cast::<Header>();
             (p, c as u8, class_size(c))
         } else {
@@ -991,9 +996,10 @@ impl Heap {
             large,
             large_unswept,
             freed,
+            freed_log,
             ..
         } = self;
-        let n = objects.sweep_some(blocks, pool, &mut |h| finalize(h, buffers, interner, bytes, freed));
+        let n = objects.sweep_some(blocks, pool, &mut |h| finalize(h, buffers, interner, bytes, freed, freed_log));
         let mut budget = blocks.saturating_sub(n).saturating_mul(64).max(1);
         while budget > 0 && *large_unswept > 0 {
             // From the end, so that removing is a swap; objects pushed
@@ -1006,7 +1012,7 @@ impl Heap {
                 if (*h).mark != 0 {
                     (*h).mark = 0;
                 } else {
-                    finalize(h, buffers, interner, bytes, freed);
+                    finalize(h, buffers, interner, bytes, freed, freed_log);
                     large.swap_remove(i);
                     free_large(h.cast(), size);
                     *bytes = bytes.saturating_sub(size);
@@ -1171,8 +1177,18 @@ impl Storage for Heap {
 }
 
 /// Frees what a dead object owns and uncounts its cell.
-fn finalize(h: *mut Header, buffers: &mut Cells, interner: &mut Interner, bytes: &mut usize, freed: &mut Tally) {
+fn finalize(
+    h: *mut Header,
+    buffers: &mut Cells,
+    interner: &mut Interner,
+    bytes: &mut usize,
+    freed: &mut Tally,
+    log: &mut Option<Vec<u64>>,
+) {
     let before = *bytes;
+    if let Some(log) = log {
+        log.push(h as u64);
+    }
     // SAFETY: `h` is a dead object the sweeper found: nothing refers to it,
     // and its payload is still intact.
     unsafe {
