@@ -389,17 +389,23 @@ fn page(m: &Module, texts: &[Option<String>], file: &str, recording: &str, steps
     json_str(&mut meta, &asm);
     meta.push('}');
 
-    // The recording is JSON made by the VM's tracer; its strings may hold
-    // `</script>`, which `<\/` makes harmless (the same string in JSON).
-    let mut rec = String::with_capacity(recording.len() + 16);
-    rec.push('[');
+    // The recording comes from the sandboxed child: it is data, never
+    // code. It goes into the page as one JSON string literal (escaped by
+    // `json_str`, so no `</script>` and no way out of the literal), which
+    // the page hands to `JSON.parse`: a malformed recording is an error on
+    // the page, not script.
+    let mut joined = String::with_capacity(recording.len() + 16);
+    joined.push('[');
     for (i, line) in recording.lines().enumerate() {
         if i > 0 {
-            rec.push_str(",\n");
+            joined.push_str(",\n");
         }
-        rec.push_str(&line.replace("</", "<\\/").replace("<!--", "<\\u0021--"));
+        joined.push_str(line);
     }
-    rec.push(']');
+    joined.push(']');
+    let mut rec = String::from("JSON.parse(");
+    json_str(&mut rec, &joined);
+    rec.push(')');
     TEMPLATE.replacen("/*PVM_META*/null", &meta, 1).replacen("/*PVM_REC*/[]", &rec, 1)
 }
 

@@ -62,18 +62,33 @@ fn explore(prog: &Path, extra: &[&str]) -> String {
     std::fs::read_to_string(out).expect("the page is written")
 }
 
-/// The recording's lines, as the page embeds them (one JSON array a line).
-fn recording(html: &str) -> Vec<&str> {
-    let start = html.find("const REC = [").expect("the recording") + "const REC = [".len();
-    let mut out = Vec::new();
-    for line in html[start..].lines() {
-        if let Some(last) = line.strip_suffix("];") {
-            out.push(last);
-            break;
+/// The recording's lines, as the page embeds them: one JSON string literal
+/// given to `JSON.parse`, holding `[` + the lines joined by `,\n` + `]`.
+/// (Each line but the last keeps its `,`.)
+fn recording(html: &str) -> Vec<String> {
+    let key = "const REC = JSON.parse(\"";
+    let start = html.find(key).expect("the recording") + key.len();
+    let mut text = String::new();
+    let mut chars = html[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next().expect("an escape") {
+                'n' => text.push('\n'),
+                'r' => text.push('\r'),
+                't' => text.push('\t'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let code = u32::from_str_radix(&hex, 16).expect("hex");
+                    text.push(char::from_u32(code).expect("a character"));
+                }
+                c => text.push(c),
+            },
+            c => text.push(c),
         }
-        out.push(line);
     }
-    out
+    let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).expect("an array");
+    inner.lines().map(str::to_string).collect()
 }
 
 /// The `"key":` field of a JSON trace line: a number or a string's text.
@@ -110,7 +125,7 @@ fn the_page_is_self_contained_and_agrees_with_the_json_trace() {
     let rec = recording(&html);
     let steps: Vec<&str> = rec
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|l| l.starts_with("[0,") || l.starts_with("[1,") || l.starts_with("[2,"))
         .collect();
     assert!(
@@ -156,7 +171,7 @@ fn a_runaway_program_is_stopped_at_max_steps_and_the_page_says_so() {
     let prog = write("forever.pvm", "fn main() { let i = 0; while true { i += 1; } }\n");
     let html = explore(&prog, &["--max-steps", "500"]);
     let rec = recording(&html);
-    assert!(rec.contains(&"[9,500],"), "the bound is recorded");
+    assert!(rec.iter().any(|l| l == "[9,500],"), "the bound is recorded");
     assert!(html.contains("\"steps\":500,"));
     assert!(html.contains("--max-steps bound"), "the page explains the bound");
 }
