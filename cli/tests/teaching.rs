@@ -20,6 +20,9 @@ fn stderr(o: &Output) -> String {
 
 fn tmp(name: &str, bytes: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("pvm-teaching-{}", std::process::id()));
+    // Tests run in parallel: each file gets a folder of its own (same name).
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = dir.join(N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string());
     std::fs::create_dir_all(&dir).expect("temp dir");
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write temp file");
@@ -59,7 +62,7 @@ fn node<'t>(text: &'t str, needle: &str) -> (&'t str, usize) {
 
 #[test]
 fn dump_tokens_prints_position_kind_and_text() {
-    let f = tmp("demo.pvm", DEMO.as_bytes());
+    let f = tmp("demo_tokens.pvm", DEMO.as_bytes());
     let o = pvm(&["dump", "--tokens", &f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -73,7 +76,7 @@ fn dump_tokens_prints_position_kind_and_text() {
 
 #[test]
 fn dump_ast_is_an_indented_tree_with_line_and_column() {
-    let f = tmp("demo.pvm", DEMO.as_bytes());
+    let f = tmp("demo_ast.pvm", DEMO.as_bytes());
     let o = pvm(&["dump", "--ast", &f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -90,7 +93,7 @@ fn dump_ast_is_an_indented_tree_with_line_and_column() {
 
 #[test]
 fn dump_hir_shows_types_captures_and_cells() {
-    let f = tmp("demo.pvm", DEMO.as_bytes());
+    let f = tmp("demo_hir.pvm", DEMO.as_bytes());
     let o = pvm(&["dump", "--hir", &f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -131,7 +134,10 @@ fn dump_of_a_wrong_program_gives_the_diagnostics_and_status_2() {
 
 /// `demo.pvm` built to bytecode, and its `dis --offsets` listing.
 fn built() -> (Vec<u8>, String) {
-    let src = tmp("built.pvm", DEMO.as_bytes());
+    // Tests run in parallel: each build has files of its own.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let src = tmp(&format!("built{n}.pvm"), DEMO.as_bytes());
     let out = src.replace(".pvm", ".pvmc");
     let o = pvm(&["build", &src, "-o", &out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 fn tmp(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("pvm-trace-{}", std::process::id()));
+    // Tests run in parallel: each file gets a folder of its own (same name).
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = dir.join(N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string());
     std::fs::create_dir_all(&dir).expect("temp dir");
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write temp file");
