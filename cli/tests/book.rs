@@ -20,9 +20,10 @@
 //!   string should say why.
 //! * Comparison is exact, except that trailing spaces and trailing empty
 //!   lines are ignored and volatile numbers are masked on both sides: a
-//!   number followed by ` s`, ` ms`, ` us`, ` µs`, ` KiB peak RSS` or
-//!   ` bytes of machine code` (times, memory of the process, and machine
-//!   code, which depends on the CPU) matches any number, and so does a hex
+//!   number followed by ` s`, ` ms`, ` us`, ` µs`, ` KiB peak RSS`,
+//!   ` bytes of machine code` or ` bytes)` (times, memory of the process,
+//!   machine code, which depends on the CPU, and the size of `pvm
+//!   explore`'s page, which holds machine code) matches any number, and so does a hex
 //!   number of more than 8 digits (`0x5571_b54d_3080`: an address).
 //! * `BLESS=1 cargo test -p pvm-cli --test book` rewrites every listing that
 //!   does not match with the actual output (a listing that matches once
@@ -32,7 +33,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const UNITS: &[&str] = &[" s", " ms", " us", " µs", " KiB peak RSS", " bytes of machine code"];
+const UNITS: &[&str] = &[" s", " ms", " us", " µs", " KiB peak RSS", " bytes of machine code", " bytes)"];
 
 /// Masks every volatile number of `line` (see the module comment) with `#`.
 fn mask(line: &str) -> String {
