@@ -39,7 +39,7 @@
 
 use crate::confine::Grants;
 use crate::{load, Fail};
-use pvm::{Capabilities, Config, Host, JitMode, RunError, TraceMode, Vm};
+use pvm::{Capabilities, Captured, Config, Host, JitMode, RunError, TraceMode, Vm};
 use pvm_bytecode::{disasm, Module};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -213,10 +213,9 @@ pub fn explore(o: &ExploreOpts) -> Result<u8, Fail> {
     let fail = |why: String| Fail::Status(format!("error: {}: {why}\n", o.file), 2);
     let (module, texts) = load(&o.file, &o.allow_read)?;
     let recording: Vec<u8> = if o.no_sandbox {
-        let buf = Capped2::default();
+        let buf = Captured::new();
         record(module.clone(), Capabilities::all(Vec::new()), o.max_steps, Box::new(buf.clone()));
-        let v = buf.0.lock().map(|v| v.clone()).unwrap_or_default();
-        v
+        buf.bytes()
     } else {
         let exe = std::env::current_exe().map_err(|e| fail(format!("cannot find pvm itself: {e}")))?;
         let mut cmd = std::process::Command::new(exe);
@@ -262,22 +261,6 @@ pub fn explore(o: &ExploreOpts) -> Result<u8, Fail> {
         html.len()
     );
     Ok(0)
-}
-
-/// An unbounded shared buffer (the in-process recording).
-#[derive(Clone, Default)]
-struct Capped2(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capped2 {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(b);
-        }
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// A JSON string literal that is also safe inside a `<script>` element

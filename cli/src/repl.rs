@@ -37,10 +37,9 @@
 //! A top-level `let` is a local of `main`, and a `{...}` typed alone is a
 //! map literal, not a block.
 
-use pvm::{Config, Host, JitMode, RunError, TraceMode, Vm};
+use pvm::{Captured, Config, Host, JitMode, RunError, TraceMode, Vm};
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
-use std::sync::{Arc, Mutex};
 
 /// Checkpoints (calls and loop iterations) one input may take, replay
 /// included.
@@ -138,28 +137,6 @@ fn unfinished(text: &str) -> bool {
     depth > 0
 }
 
-/// A writer whose bytes can be read afterwards.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(b);
-        }
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        self.0.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
-    }
-}
-
 /// What running a program printed, and how it ended.
 struct Ran {
     out: String,
@@ -176,8 +153,8 @@ fn run(src: &str, trace: bool) -> Result<Ran, String> {
         ..Config::default()
     };
     let mut vm = Vm::from_source(NAME, src, &Host::new(), config).map_err(|e| e.to_string())?;
-    let out = Buffer::default();
-    let tr = Buffer::default();
+    let out = Captured::new();
+    let tr = Captured::new();
     vm.set_output(out.clone());
     if trace {
         vm.set_trace_output(tr.clone());
