@@ -174,12 +174,17 @@ fn run(src: &str, trace: bool) -> Result<Ran, String> {
     })
 }
 
-/// The type the checker gives `resN` in `src`, read from the typed tree.
-fn type_of(src: &str, var: &str) -> Option<String> {
-    let opts = pvm_compiler::Options {
+/// How the session's program is compiled: standard modules only, no files.
+fn compile_options() -> pvm_compiler::Options<'static> {
+    pvm_compiler::Options {
         resolver: &pvm_compiler::NoImports,
         ..pvm_compiler::Options::default()
-    };
+    }
+}
+
+/// The type the checker gives `resN` in `src`, read from the typed tree.
+fn type_of(src: &str, var: &str) -> Option<String> {
+    let opts = compile_options();
     let hir = pvm_compiler::dump::dump_hir(NAME, src, &opts).ok()?;
     let key = format!("Let {var}#");
     let line = hir.lines().find(|l| l.contains(&key))?;
@@ -190,10 +195,7 @@ fn type_of(src: &str, var: &str) -> Option<String> {
 /// The typed tree of the statement `let VAR = ...` in `src`: its line and
 /// the more deeply indented lines under it.
 fn hir_of(src: &str, var: &str) -> Option<String> {
-    let opts = pvm_compiler::Options {
-        resolver: &pvm_compiler::NoImports,
-        ..pvm_compiler::Options::default()
-    };
+    let opts = compile_options();
     let hir = pvm_compiler::dump::dump_hir(NAME, src, &opts).ok()?;
     let key = format!("Let {var}#");
     let lines: Vec<&str> = hir.lines().collect();
@@ -215,10 +217,7 @@ fn hir_of(src: &str, var: &str) -> Option<String> {
 
 /// The bytecode of function `name` of the session's program.
 fn dis_of(src: &str, name: &str) -> Result<String, String> {
-    let opts = pvm_compiler::Options {
-        resolver: &pvm_compiler::NoImports,
-        ..pvm_compiler::Options::default()
-    };
+    let opts = compile_options();
     let (m, _) = pvm_compiler::compile_source_with(NAME, src, &opts).map_err(|e| e.render())?;
     let listing = pvm_bytecode::disasm::disassemble(&m, &[Some(src)]);
     let wanted = format!(" {name}(");
@@ -387,10 +386,7 @@ impl Repl {
             },
             "type" | "hir" if !arg.is_empty() => {
                 let src = self.session.program(&[format!("let __probe = {arg};")]);
-                let opts = pvm_compiler::Options {
-                    resolver: &pvm_compiler::NoImports,
-                    ..pvm_compiler::Options::default()
-                };
+                let opts = compile_options();
                 if let Err(e) = pvm_compiler::compile_source_with(NAME, &src, &opts) {
                     return e.render();
                 }
