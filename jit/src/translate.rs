@@ -503,9 +503,7 @@ impl<'a> T<'a, '_> {
             self.spill(r);
         }
         self.set_pc(resume_pc);
-        self.store_ticks();
-        let v = self.iconst(0);
-        self.b.ins().return_(&[status, v]);
+        self.ret_value(status, None);
     }
 
     /// After a call or a native: 0 goes on, 1 (an error) fails, 2 or 3 (the
@@ -701,10 +699,15 @@ impl<'a> T<'a, '_> {
 
     /// Returns `status` and a result (the bits of a value, or 0).
     fn ret(&mut self, status: i64, value: Option<Value>) {
-        self.store_ticks();
         let s = self.b.ins().iconst(I64, status);
+        self.ret_value(s, value);
+    }
+
+    /// Returns the status held in `status` (I64), writing the ticks back.
+    fn ret_value(&mut self, status: Value, value: Option<Value>) {
+        self.store_ticks();
         let v = value.unwrap_or_else(|| self.b.ins().iconst(I64, 0));
-        self.b.ins().return_(&[s, v]);
+        self.b.ins().return_(&[status, v]);
     }
 
     /// Returns from the function with `value`: pops its frame (and its
