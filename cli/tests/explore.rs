@@ -71,7 +71,7 @@ fn explore(prog: &Path, extra: &[&str]) -> String {
 /// given to `JSON.parse`, holding `[` + the lines joined by `,\n` + `]`.
 /// (Each line but the last keeps its `,`.)
 fn recording(html: &str) -> Vec<String> {
-    let key = "const REC = JSON.parse(\"";
+    let key = "let REC = JSON.parse(\"";
     let start = html.find(key).expect("the recording") + key.len();
     let mut text = String::new();
     let mut chars = html[start..].chars();

@@ -73,6 +73,10 @@ pub struct Located {
     /// 1-based line and column (columns count characters).
     pub line: u32,
     pub column: u32,
+    /// Where the offending text ends (exclusive; equal to the start when
+    /// the error has no extent, such as an unexpected end of file).
+    pub end_line: u32,
+    pub end_column: u32,
     pub message: String,
 }
 
@@ -105,12 +109,16 @@ impl CompileError {
                 file: String::new(),
                 line: 0,
                 column: 0,
+                end_line: 0,
+                end_column: 0,
                 message: m.clone(),
             }],
             CompileError::Limit { file, line, message } => vec![Located {
                 file: file.clone(),
                 line: *line,
                 column: u32::from(*line > 0),
+                end_line: *line,
+                end_column: u32::from(*line > 0),
                 message: message.clone(),
             }],
             CompileError::Program(sm, d) => {
@@ -120,10 +128,13 @@ impl CompileError {
                     .map(|d| {
                         let f = sm.file(d.file);
                         let (line, column) = f.line_col(d.start);
+                        let (end_line, end_column) = f.line_col(d.end.max(d.start));
                         Located {
                             file: f.path.clone(),
                             line,
                             column,
+                            end_line,
+                            end_column,
                             message: d.message.clone(),
                         }
                     })

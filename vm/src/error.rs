@@ -26,7 +26,9 @@ pub(crate) enum Trap {
     Interrupted,
     /// Compiled code left a loop whose fuel ticks ran out
     /// (`pvm_jit::STATUS_YIELD`): the interpreter continues its frames at
-    /// once. Never leaves [`Vm::settle`](crate::Vm).
+    /// once. Never leaves [`Vm::settle`](crate::Vm). (Only compiled code
+    /// makes it: a build without the JIT never does.)
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     Yield,
 }
 
@@ -144,6 +146,9 @@ pub struct SourceError {
     /// 1-based line and column (columns count characters).
     pub line: u32,
     pub column: u32,
+    /// Where the offending text ends (exclusive), for an editor to underline it.
+    pub end_line: u32,
+    pub end_column: u32,
     pub message: String,
 }
 

@@ -252,7 +252,7 @@ impl Vm {
             .tracer
             .as_ref()
             .is_some_and(|t| t.events())
-            .then(|| (self.heap.bytes, self.heap.phase, std::time::Instant::now()));
+            .then(|| (self.heap.bytes, self.heap.phase, web_time::Instant::now()));
         let Vm {
             heap,
             globals,
@@ -297,7 +297,7 @@ impl Vm {
             .tracer
             .as_ref()
             .is_some_and(|t| t.events())
-            .then(|| (self.heap.bytes, self.heap.phase, self.heap.progress().0, std::time::Instant::now()));
+            .then(|| (self.heap.bytes, self.heap.phase, self.heap.progress().0, web_time::Instant::now()));
         let Vm {
             heap,
             globals,

@@ -11,7 +11,7 @@
 use crate::error::Trap;
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use web_time::Instant;
 
 /// Reads a whole file for `read_file`: `Ok(text)` or `Err(reason)`.
 pub type ReadFn = dyn Fn(&str) -> Result<String, String> + Send + Sync;

@@ -96,7 +96,7 @@ pub(crate) struct JitState {
 /// natives, collector): each switch between the tiers adds the time since
 /// the previous switch to the tier being left.
 struct TierClock {
-    last: std::time::Instant,
+    last: web_time::Instant,
     compiled: Duration,
 }
 
@@ -105,7 +105,7 @@ impl JitState {
     #[inline]
     fn switch(&mut self, into_compiled: bool) {
         if let Some(c) = self.clock.as_mut() {
-            let now = std::time::Instant::now();
+            let now = web_time::Instant::now();
             if !into_compiled {
                 c.compiled += now - c.last;
             }
@@ -149,7 +149,7 @@ impl JitState {
             code_bytes: 0,
             panic: None,
             clock: vm.config.count_instructions.then(|| TierClock {
-                last: std::time::Instant::now(),
+                last: web_time::Instant::now(),
                 compiled: Duration::ZERO,
             }),
         })

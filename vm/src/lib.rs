@@ -56,6 +56,7 @@
 
 mod config;
 mod error;
+pub mod explore;
 mod format;
 mod frames;
 mod heap;
@@ -847,6 +848,8 @@ fn compile_error(e: pvm_compiler::CompileError) -> LoadError {
                 file: l.file,
                 line: l.line,
                 column: l.column,
+                end_line: l.end_line,
+                end_column: l.end_column,
                 message: l.message,
             })
             .collect(),

@@ -191,6 +191,13 @@ struct Pending {
 
 /// Pushes `s` as a JSON string literal (also the trace's quoted strings).
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    push_json(out, s, false);
+}
+
+/// Pushes `s` as a JSON string literal; `script_safe` also escapes `<`,
+/// U+2028 and U+2029, so the literal can sit inside an HTML `<script>`
+/// element (no `</script>` can appear) and is valid JavaScript too.
+pub(crate) fn push_json(out: &mut String, s: &str, script_safe: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -199,6 +206,9 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '<' | '\u{2028}' | '\u{2029}' if script_safe => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }

@@ -2,7 +2,7 @@
 //! calls, re-entry, errors, limits, I/O and capabilities, many VMs.
 
 use indexmap::IndexMap;
-use pvm::{Access, Capabilities, Captured, Config, Host, LoadError, RunError, Vm};
+use pvm::{Access, Capabilities, Captured, Config, Host, JitMode, LoadError, RunError, Vm};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +36,8 @@ fn compile_errors_are_structured_and_rendered() {
     };
     assert_eq!(errors.len(), 2, "{rendered}");
     assert_eq!((errors[0].file.as_str(), errors[0].line, errors[0].column), ("bad.pvm", 2, 10));
+    // The extent of the offending text, for an editor to underline: `"x"`.
+    assert_eq!((errors[0].end_line, errors[0].end_column), (2, 13));
     assert!(errors[0].message.contains("expected `int`"), "{}", errors[0].message);
     assert_eq!((errors[1].line, errors[1].column), (4, 10));
     assert!(rendered.starts_with("bad.pvm:2:10: error: "), "{rendered}");
@@ -296,6 +298,33 @@ fn the_heap_limit_holds() {
         matches!(r, Err(RunError::Limit { ref message, .. }) if message.starts_with("heap limit exceeded")),
         "{r:?}"
     );
+}
+
+/// A limit below the collector's 256 KiB threshold floor holds too: the heap
+/// never grows much past it (one allocation at most) before the program stops.
+#[test]
+fn a_small_heap_limit_holds_as_tightly_as_a_large_one() {
+    for (limit, jit) in [(4usize << 10, JitMode::Off), (4 << 10, JitMode::Always), (64 << 10, JitMode::Off)] {
+        let mut vm = Vm::from_source(
+            "t.pvm",
+            "fn grow() { let xs: [str] = []; let i = 0; while i < 100000 { push(xs, \"x\" + str(i)); i += 1; } }",
+            &Host::new(),
+            Config {
+                max_heap: limit,
+                jit,
+                ..Config::default()
+            },
+        )
+        .expect("compiles");
+        let r = vm.func::<(), ()>("grow").expect("found").call(&mut vm, ());
+        assert!(
+            matches!(r, Err(RunError::Limit { ref message, .. }) if message.starts_with("heap limit exceeded")),
+            "{r:?}"
+        );
+        let peak = vm.stats().gc.peak;
+        // The array's buffer doubles: the last step may add as much as it held.
+        assert!(peak <= 2 * limit + 1024, "limit {limit} ({jit:?}): peak {peak}");
+    }
 }
 
 const SPIN: &str = "let count = 0;\nfn work(n: int) -> int { let s = 0; for i in 0..n { s += helper(i); } count += 1; return s; }\n\

@@ -61,8 +61,9 @@ pub(crate) use object::*;
 
 use map::Storage;
 use space::{alloc_large, class_of, class_size, free_large, BlockPool, Cells, MAX_SMALL};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strings::{Interner, INTERN_MAX};
+use web_time::Instant;
 
 /// Collect once this much has been allocated, at the least.
 pub(crate) const MIN_THRESHOLD: usize = 256 << 10;
@@ -817,11 +818,16 @@ impl Heap {
     }
 
     fn set_trigger(&mut self) {
-        self.trigger = match (self.mode, self.phase) {
+        let due = match (self.mode, self.phase) {
             (GcMode::Normal, Phase::Idle) => self.threshold,
             (GcMode::Normal, _) => self.bytes + STEP_BYTES,
             _ => 0,
         };
+        // Past the limit, the next safepoint must look (and collect fully,
+        // or stop the program) whatever the pacing says: otherwise a heap
+        // limit below the threshold's floor would be checked only once the
+        // heap reached that floor.
+        self.trigger = due.min(self.max.saturating_add(1));
     }
 
     fn slice_done(&mut self, d: Duration) {

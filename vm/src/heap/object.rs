@@ -81,14 +81,14 @@ impl Header {
     }
 }
 
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct StrObj {
     pub hdr: Header,
     pub len: usize,
     // `len` bytes of UTF-8 follow.
 }
 
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct ArrayObj {
     pub hdr: Header,
     pub len: usize,
@@ -97,46 +97,55 @@ pub(crate) struct ArrayObj {
     pub data: *mut u8,
 }
 
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct Obj {
     pub hdr: Header,
     // the fields follow, one u64 each
 }
 
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct ClosureObj {
     pub hdr: Header,
     pub n: usize,
     // `n` captured slots follow
 }
 
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct CellObj {
     pub hdr: Header,
     pub value: u64,
 }
 
-/// Byte offsets of object fields: the bytecode crate's layout facts, which
-/// compiled code relies on, checked here against the definitions above.
+/// Byte offsets of object payloads. On 64-bit targets, the only ones the
+/// JIT compiles for, they are the bytecode crate's layout facts, which
+/// compiled code relies on, checked here against the definitions above. On
+/// 32-bit targets (the browser build, which has no JIT) `usize` and pointers
+/// are 4 bytes, the structs are smaller, and the heap uses their own sizes;
+/// `align(8)` on the payload structs keeps every 8-byte slot that follows
+/// them aligned on both.
 pub(crate) mod offsets {
     use super::*;
-    use pvm_bytecode::layout as l;
-    use std::mem::{offset_of, size_of};
-    pub const STR_BYTES: usize = l::STR_BYTES;
-    pub const OBJ_FIELDS: usize = l::OBJ_FIELDS;
-    pub const CLOSURE_CAPS: usize = l::CLOSURE_CAPS;
+    use std::mem::size_of;
+    pub const STR_BYTES: usize = size_of::<StrObj>();
+    pub const OBJ_FIELDS: usize = size_of::<Obj>();
+    pub const CLOSURE_CAPS: usize = size_of::<ClosureObj>();
+    #[cfg(target_pointer_width = "64")]
     const _: () = {
+        use pvm_bytecode::layout as l;
+        use std::mem::offset_of;
         assert!(size_of::<Header>() == l::HEADER_SIZE);
         assert!(offset_of!(Header, kind) == l::HEADER_KIND);
         assert!(offset_of!(Header, aux) == l::HEADER_AUX);
-        assert!(offset_of!(StrObj, len) == l::STR_LEN && size_of::<StrObj>() == l::STR_BYTES);
+        assert!(offset_of!(StrObj, len) == l::STR_LEN && STR_BYTES == l::STR_BYTES);
         assert!(offset_of!(ArrayObj, len) == l::ARRAY_LEN);
         assert!(offset_of!(ArrayObj, cap) == l::ARRAY_CAP);
         assert!(offset_of!(ArrayObj, data) == l::ARRAY_DATA);
-        assert!(size_of::<Obj>() == l::OBJ_FIELDS);
-        assert!(offset_of!(ClosureObj, n) == l::CLOSURE_N && size_of::<ClosureObj>() == l::CLOSURE_CAPS);
+        assert!(OBJ_FIELDS == l::OBJ_FIELDS);
+        assert!(offset_of!(ClosureObj, n) == l::CLOSURE_N && CLOSURE_CAPS == l::CLOSURE_CAPS);
         assert!(offset_of!(CellObj, value) == l::CELL_VALUE);
     };
+    // Every payload that 8-byte slots follow ends on an 8-byte boundary.
+    const _: () = assert!(STR_BYTES.is_multiple_of(8) && OBJ_FIELDS.is_multiple_of(8) && CLOSURE_CAPS.is_multiple_of(8));
 }
 
 // SAFETY (for the accessors below): callers pass pointers to live objects
