@@ -3,7 +3,8 @@
 //! The page is `pvm explore`'s own template (`cli/src/explore.html`, so the
 //! stepper is the same code) with the editor put in at `<!--PVM_EDITOR-->`
 //! and, at `/*PVM_PLAYGROUND*/`, the JavaScript glue wasm-bindgen-cli wrote
-//! (`--target no-modules`), the WebAssembly module as base64, the example
+//! (`--target no-modules`, wrapped in a function that makes one instance),
+//! the WebAssembly module as base64, the example
 //! programs, and the playground's script (`playground/web/`). Nothing is
 //! fetched when the page loads, so it works from `file://` and offline.
 
@@ -46,8 +47,10 @@ pub fn page(glue: &str, wasm: &[u8]) -> Result<String, String> {
         pvm::explore::json_str(&mut examples, text);
     }
     examples.push('}');
+    // The glue defines `wasm_bindgen` for one instance of the module; in a
+    // function, it can be run again for a fresh instance (after a trap).
     let script = format!(
-        "{glue}\nconst PVM_WASM = \"{}\";\nconst PVM_EXAMPLES = {examples};\n{SCRIPT}",
+        "function pvmGlue() {{\n{glue}\nreturn wasm_bindgen;\n}}\nconst PVM_WASM = \"{}\";\nconst PVM_EXAMPLES = {examples};\n{SCRIPT}",
         base64(wasm)
     );
     let mut html = TEMPLATE.to_string();
@@ -89,7 +92,8 @@ mod tests {
 
     #[test]
     fn the_page_has_every_part() {
-        let html = page("var wasm_bindgen = 1;", b"\0asm").expect("page");
+        let html = page("let wasm_bindgen = 1;", b"\0asm").expect("page");
+        assert!(html.contains("function pvmGlue() {\nlet wasm_bindgen = 1;\nreturn wasm_bindgen;\n}"));
         assert!(html.contains("<section id=\"editor-pane\">"));
         assert!(html.contains("const PVM_WASM = \"AGFzbQ==\";"));
         assert!(html.contains("\"2-fib.pvm\":\"// Recursion"));

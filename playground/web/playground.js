@@ -1,13 +1,15 @@
 // The playground: an editor whose program is compiled, verified and run by
 // pvm built for WebAssembly (playground/src/lib.rs), then shown by the
 // explore page's stepper (show(), above). Put into the page by
-// playground/pack; `wasm_bindgen` (the glue wasm-bindgen-cli wrote),
-// PVM_WASM (the module, base64) and PVM_EXAMPLES come before this script.
+// playground/pack; pvmGlue (the glue wasm-bindgen-cli wrote, which makes
+// one instance), PVM_WASM (the module, base64) and PVM_EXAMPLES come before
+// this script.
 (function playground() {
   const ed = $("src"), hl = $("hl"), gutter = $("gutter"), status = $("pgstatus");
   let errors = [];            // the last compile's errors, located
   let stage = "";             // the compiler stage shown under the editor
   let checkTimer = 0;
+  let pvm = null;             // the instance (from pvmGlue)
 
   function say(text, bad) { status.textContent = text; status.className = bad ? "bad" : ""; }
 
@@ -77,7 +79,14 @@
 
   /** Compiles without running: the errors as the student types. */
   function check() {
-    const r = JSON.parse(wasm_bindgen.check(ed.value));
+    let r;
+    try {
+      r = JSON.parse(pvm.check(ed.value));
+    } catch (e) {
+      pvm = fresh();
+      say(`pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`, true);
+      return null;
+    }
     errors = r.ok ? [] : r.errors;
     paint();
     listErrors();
@@ -90,11 +99,13 @@
     let r;
     const t0 = performance.now();
     try {
-      r = JSON.parse(wasm_bindgen.run(ed.value, max));
+      r = JSON.parse(pvm.run(ed.value, max));
     } catch (e) {
-      // A trap in the module (the browser's own stack ran out while compiling
-      // a deeply nested program, say): the page stays usable.
-      say("pvm stopped: " + e, true);
+      // A trap in the module: the browser's stack, smaller than a native
+      // one, ran out compiling a deeply nested program, say. The instance's
+      // memory may be half-updated, so the next run gets a new one.
+      pvm = fresh();
+      say(`pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`, true);
       return;
     }
     errors = r.ok ? [] : r.errors;
@@ -112,7 +123,14 @@
   function showStage(s) {
     stage = s;
     for (const b of document.querySelectorAll("#stages button")) b.classList.toggle("on", b.dataset.stage === s && s !== "");
-    $("stage").textContent = s ? wasm_bindgen.dump(ed.value, s) : "";
+    let text = "";
+    try {
+      text = s ? pvm.dump(ed.value, s) : "";
+    } catch (e) {
+      pvm = fresh();
+      text = `pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`;
+    }
+    $("stage").textContent = text;
   }
 
   // ---- wiring ------------------------------------------------------------
@@ -139,9 +157,12 @@
   sel.innerHTML = names.map(n => `<option value="${esc(n)}">${esc(n.replace(/^\d+-/, "").replace(/\.pvm$/, ""))}</option>`).join("");
   sel.onchange = () => { ed.value = PVM_EXAMPLES[sel.value]; ed.scrollTop = 0; runNow(); };
 
+  // One compiled module; an instance of it (its own memory) runs the programs.
+  let compiled;
+  const fresh = () => { const w = pvmGlue(); w.initSync({ module: compiled }); return w; };
   try {
-    const bytes = Uint8Array.from(atob(PVM_WASM), c => c.charCodeAt(0));
-    wasm_bindgen.initSync({ module: bytes });
+    compiled = new WebAssembly.Module(Uint8Array.from(atob(PVM_WASM), c => c.charCodeAt(0)));
+    pvm = fresh();
   } catch (e) {
     say("pvm could not start in this browser: " + e, true);
     return;
@@ -174,7 +195,7 @@
     setSource(text) { ed.value = text; paint(); },
     get errors() { return errors; },
     stage: showStage,
-    version: wasm_bindgen.version(),
+    version: pvm.version(),
   };
   window.playgroundReady = true;
 })();

@@ -13,7 +13,9 @@ reuses) and checks, as a student would see it:
   frame that `pvm run --no-sandbox --trace=json` of the same program reports
   natively (the call stack, the values, the objects' identities), its output
   and its heap;
-* the compiler's stages print (the bytecode tab is `pvm dis --tables`).
+* the compiler's stages print (the bytecode tab is `pvm dis --tables`);
+* a program too deeply nested for the browser's stack is reported, and the
+  next program runs in a fresh instance.
 
 Screenshots of the page and of each pane go to target/browser-artifacts/
 (playground-*.png). Exit status: 0 passed, 1 failed, 77 skipped (no
@@ -136,6 +138,32 @@ def run_checks(a, wd, tmp):
         if needle not in text:
             problems.append(f"the {stage} tab: {text[:200]!r}")
     wd.shot(os.path.join(a.artifacts, "playground-stages.png"), "#editor-pane")
+
+    # A program nested too deeply for the browser's stack: the trap is
+    # reported, and a fresh instance runs the next program.
+    deep = "fn main() { println(str(" + "(" * 100000 + "1" + ")" * 100000 + ")); }\n"
+    wd.js("window.playground.setSource(arguments[0]);", deep)
+    wd.click("#run")
+    status = wd.js("return document.getElementById('pgstatus').textContent;")
+    if not status.startswith("pvm stopped:") and not status.startswith("ran "):
+        problems.append(f"after a too deeply nested program: {status!r}")
+    wd.js("window.playground.setSource('fn main() { println(\"still here\"); }\\n');")
+    wd.click("#run")
+    wd.js("window.explore.go(window.explore.steps - 1);")
+    out = wd.js("return document.getElementById('output').textContent;")
+    if out != "still here\n":
+        problems.append(f"the run after a trap printed {out!r}")
+
+    # The garbage example: "next collection" goes to the collector's slice,
+    # drawn with marked and freed objects.
+    wd.js("const s = document.getElementById('example'); s.value = '3-garbage.pvm'; s.onchange();")
+    wd.click("#nextgc")
+    gc = wd.js("return {k: window.explore.cur, info: document.getElementById('gcinfo').textContent, "
+               "marked: document.querySelectorAll('#heapcanvas .obj.marked').length, "
+               "freed: document.querySelectorAll('#heapcanvas .obj.freed').length};")
+    if not gc["info"].startswith("collector slice") or not gc["marked"]:
+        problems.append(f"next collection: {gc!r}")
+    wd.shot(os.path.join(a.artifacts, "playground-collection.png"), "#heap-pane")
 
     # A runaway program stops at the step bound and says so.
     wd.js("document.getElementById('maxsteps').value = '5000';")
