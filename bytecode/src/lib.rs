@@ -46,7 +46,10 @@ pub enum Type {
     Interface(u16),
     /// A heap cell holding a variable that closures capture by reference.
     Cell(TypeId),
-    /// Produced by the checker after an error; never in a verified module.
+    /// Produced by the checker after an error. Every module's type table
+    /// lists it (the checker's built-in types come first, and the emitter
+    /// copies the whole table), but the verifier rejects a global, field,
+    /// register or function result of this type, so no value ever has it.
     Error,
 }
 

@@ -46,7 +46,15 @@ pub fn dump(path: &str, stage: Stage, grants: &[PathBuf]) -> Result<u8, Fail> {
         }
     };
     let out = match stage {
-        Stage::Tokens => pvm_compiler::dump::dump_tokens(path, &text),
+        // The tokens are listed even around lexical errors (how the lexer
+        // recovers is worth seeing); the errors follow on stderr, status 2.
+        Stage::Tokens => match pvm_compiler::dump::dump_tokens_partial(path, &text) {
+            (out, None) => Ok(out),
+            (out, Some(e)) => {
+                let _ = std::io::stdout().write_all(out.as_bytes());
+                Err(e)
+            }
+        },
         Stage::Ast => pvm_compiler::dump::dump_ast(path, &text),
         Stage::Hir => {
             let resolver = ConfinedResolver::for_entry(path, is_file, grants);

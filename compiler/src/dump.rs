@@ -33,8 +33,9 @@
 //! nesting, with the source position first. The AST has line and column;
 //! the HIR only keeps the line (the emitter's line table needs no more).
 //! Errors in the program fail a dump with the usual diagnostics: lexical
-//! errors fail `dump_tokens`, lexical and syntax errors `dump_ast`, and
-//! every compile error `dump_hir`.
+//! errors fail `dump_tokens` (`dump_tokens_partial` lists the tokens around
+//! them too, as `pvm dump --tokens` does), lexical and syntax errors
+//! `dump_ast`, and every compile error `dump_hir`.
 
 use crate::ast::{self, AssignOp, Item, Member, Span, Stmt, TypeExpr};
 use crate::bytecode::{render_type, FuncKind, Type, TypeId};
@@ -50,18 +51,29 @@ use std::fmt::Write as _;
 const MAX_INDENT: usize = 40;
 
 /// The tokens of one source text, one per line: `LINE:COL  KIND  TEXT`,
-/// and for a literal whose value differs from its text, `= VALUE`.
+/// and for a literal whose value differs from its text, `= VALUE`. Fails
+/// with the lexical errors if there are any ([`dump_tokens_partial`] lists
+/// the tokens anyway).
 pub fn dump_tokens(name: &str, src: &str) -> Result<String, CompileError> {
+    match dump_tokens_partial(name, src) {
+        (out, None) => Ok(out),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// The token listing even when the text has lexical errors: each error is
+/// listed where it happened (`LINE:COL  error  MESSAGE`), among the tokens
+/// the lexer made of the text around it, so a student sees how it
+/// recovered. The errors also come back as the compiler reports them.
+pub fn dump_tokens_partial(name: &str, src: &str) -> (String, Option<CompileError>) {
     let file = SourceFile::new(name.to_string(), src.to_string());
     let mut pos = Positions::new(&file);
-    let mut out = format!("tokens of {name}: LINE:COL  KIND  TEXT  [= decoded value]\n");
     let mut lexer = Lexer::new(src, 0);
-    let mut count = 0usize;
+    let mut lines: Vec<(usize, String)> = Vec::new();
     for (start, tok, end) in lexer.by_ref().flatten() {
-        count += 1;
         let (line, col) = pos.at(start as u32);
         let text = src.get(start..end).unwrap_or("");
-        let _ = write!(out, "{:<9} {:<10} {}", format!("{line}:{col}"), kind(&tok), visible(text));
+        let mut out = format!("{:<9} {:<10} {}", format!("{line}:{col}"), kind(&tok), visible(text));
         match &tok {
             Tok::Int(v) if text != v.to_string() => {
                 let _ = write!(out, "  = {v}");
@@ -74,14 +86,35 @@ pub fn dump_tokens(name: &str, src: &str) -> Result<String, CompileError> {
             }
             _ => {}
         }
+        lines.push((start, out));
+    }
+    let count = lines.len();
+    let errors = lexer.take_errors();
+    let mut out = format!("tokens of {name}: LINE:COL  KIND  TEXT  [= decoded value]\n");
+    let mut errs = errors.iter().peekable();
+    for (start, line) in &lines {
+        while let Some(e) = errs.next_if(|e| e.start as usize <= *start) {
+            error_line(&mut out, &mut pos, e);
+        }
+        out.push_str(line);
         out.push('\n');
     }
-    let errors = lexer.take_errors();
-    if !errors.is_empty() {
-        return Err(single_file_errors(file, errors));
+    for e in errs {
+        error_line(&mut out, &mut pos, e);
     }
-    let _ = writeln!(out, "{count} tokens");
-    Ok(out)
+    if errors.is_empty() {
+        let _ = writeln!(out, "{count} tokens");
+        (out, None)
+    } else {
+        let n = errors.len();
+        let _ = writeln!(out, "{count} tokens, {n} lexical error{}", if n == 1 { "" } else { "s" });
+        (out, Some(single_file_errors(file, errors)))
+    }
+}
+
+fn error_line(out: &mut String, pos: &mut Positions<'_>, e: &crate::Diagnostic) {
+    let (line, col) = pos.at(e.start);
+    let _ = writeln!(out, "{:<9} {:<10} {}", format!("{line}:{col}"), "error", e.message);
 }
 
 /// The syntax tree of one source text (imports are not followed).
@@ -845,6 +878,18 @@ mod tests {
         assert!(out.contains("2:11      Int        0x1F  = 31\n"), "{out}");
         assert!(out.ends_with("\n11 tokens\n"), "{out}");
         assert!(dump_tokens("t.pvm", "let s = \"\\q\";").is_err());
+    }
+
+    #[test]
+    fn lexical_errors_are_listed_among_the_tokens() {
+        let (out, err) = dump_tokens_partial("t.pvm", "let x = 1 @ 2;\nlet s = \"abc;\nlet y = 3;");
+        assert!(
+            out.contains("1:9       Int        1\n1:11      error      unexpected character `@`\n1:13      Int        2\n"),
+            "{out}"
+        );
+        assert!(out.contains("2:9       error      unterminated string literal\n"), "{out}");
+        assert!(out.ends_with(" tokens, 2 lexical errors\n"), "{out}");
+        assert_eq!(err.map(|e| e.errors().len()), Some(2));
     }
 
     #[test]

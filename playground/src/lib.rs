@@ -112,7 +112,12 @@ pub fn check(source: &str) -> String {
 #[wasm_bindgen]
 pub fn dump(source: &str, stage: &str) -> String {
     let r = match stage {
-        "tokens" => pvm_compiler::dump::dump_tokens(FILE, source),
+        "tokens" => {
+            return match pvm_compiler::dump::dump_tokens_partial(FILE, source) {
+                (out, None) => out,
+                (out, Some(e)) => format!("{out}\n{}", e.render()),
+            }
+        }
         "ast" => pvm_compiler::dump::dump_ast(FILE, source),
         "hir" => pvm_compiler::dump::dump_hir(FILE, source, &options()),
         "dis" => pvm_compiler::compile_source_with(FILE, source, &options()).map(|(m, _)| {
@@ -222,6 +227,11 @@ mod tests {
         assert!(dump(src, "hir").contains("main"));
         assert!(dump(src, "dis").contains("fn main"), "{}", dump(src, "dis"));
         assert!(dump("fn main() { let = ; }", "ast").contains("error"));
+        let lexical = dump("fn main() { let x = 1 @ 2; }", "tokens");
+        assert!(
+            lexical.contains("error      unexpected character `@`") && lexical.contains("Int        2"),
+            "{lexical}"
+        );
         assert!(dump(src, "nonsense").starts_with("unknown stage"));
     }
 }

@@ -54,6 +54,12 @@
 //! do (nothing, by default). A `Vm` is `Send`, and VMs share nothing: run
 //! as many as you like, on any threads.
 
+// The JIT's code reads heap objects at the 64-bit offsets of
+// `pvm_bytecode::layout`, which `heap/object.rs` checks only on 64-bit
+// targets (Cranelift's hosts are all 64-bit anyway).
+#[cfg(all(feature = "jit", not(target_pointer_width = "64")))]
+compile_error!("the `jit` feature needs a 64-bit target; build the runtime with `--no-default-features --features compiler`");
+
 mod config;
 mod error;
 pub mod explore;
