@@ -185,6 +185,14 @@ pub enum Stmt<'a> {
         span: Span,
     },
     Throw(&'a Expr<'a>, Span),
+    /// A `let` whose initializer the parser could not make sense of
+    /// (already reported): the name is still declared, with its annotated
+    /// type or the error type, so its uses report nothing more.
+    LetError {
+        name: Ident<'a>,
+        ty: Option<&'a TypeExpr<'a>>,
+        span: Span,
+    },
     /// A statement the parser could not make sense of (already reported).
     Error,
 }
@@ -194,6 +202,7 @@ impl Stmt<'_> {
     pub fn span(&self) -> Span {
         match self {
             Stmt::Let { span, .. }
+            | Stmt::LetError { span, .. }
             | Stmt::Assign { span, .. }
             | Stmt::If { span, .. }
             | Stmt::While { span, .. }

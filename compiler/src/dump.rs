@@ -401,6 +401,11 @@ impl AstPrinter<'_> {
                 self.line(*span, d, "Throw");
                 self.expr(e, d + 1);
             }
+            Stmt::LetError { name, ty, span } => {
+                let ty = ty.map(|t| format!(": {}", type_expr(t))).unwrap_or_default();
+                self.line(*span, d, &format!("Let {}{ty}", name.name));
+                self.line(Span::default(), d + 1, "Error");
+            }
             Stmt::Error => self.line(Span::default(), d, "Error"),
         }
     }

@@ -75,6 +75,13 @@ impl<'a> Checker<'a, '_> {
 
     fn check_stmt_at(&mut self, s: &'a Stmt<'a>) -> Option<hir::Stmt> {
         Some(match s {
+            Stmt::LetError { name, ty, .. } => {
+                // Already reported by the parser; declared so its uses say nothing more.
+                let file = self.cur_file();
+                let t = ty.map(|t| self.resolve_type(file, t)).unwrap_or(ERROR);
+                self.declare_var(*name, t)?;
+                return None;
+            }
             Stmt::Error => return None,
             Stmt::Let { name, ty, init, span } => {
                 let file = self.cur_file();
