@@ -165,7 +165,9 @@ mod tests {
     #[test]
     fn a_let_whose_initializer_fails_still_declares_its_name() {
         let src = "fn main() {\n    let z = ;\n    let w: int = 1 +;\n    println(str(z) + str(w + 1));\n}\n";
-        let err = crate::compile_source("t.pvm", src).err().expect("does not compile");
+        let Err(err) = crate::compile_source("t.pvm", src) else {
+            panic!("compiled");
+        };
         let lines: Vec<u32> = err.errors().iter().map(|l| l.line).collect();
         // The two syntax errors, and no "undefined name" for their uses on line 4.
         assert_eq!(lines, [2, 3], "{}", err.render());
