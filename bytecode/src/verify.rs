@@ -301,20 +301,25 @@ impl V<'_> {
                 Err(format!("r{r} must be {want:?}"))
             }
         };
+        // Types in messages, so a student reading them (`pvm verify`) sees
+        // what clashed; rendering is bounded for hostile type tables.
+        let tn = |t: TypeId| m.type_name(t);
         let write = |r: u16, t: TypeId| -> R {
-            if self.fits(t, reg(r)?) {
+            let rt = reg(r)?;
+            if self.fits(t, rt) {
                 Ok(())
             } else {
-                Err(format!("result does not fit r{r}"))
+                Err(format!("result of type {} does not fit r{r} ({})", tn(t), tn(rt)))
             }
         };
         // A value stored from register `src` into a slot (global, field,
         // element...) of type `to`.
         let store = |src: u16, to: TypeId, what: &str| -> R {
-            if self.fits(reg(src)?, to) {
+            let st = reg(src)?;
+            if self.fits(st, to) {
                 Ok(())
             } else {
-                Err(format!("value does not fit the {what}"))
+                Err(format!("r{src} ({}) does not fit the {what} ({})", tn(st), tn(to)))
             }
         };
         let target = |l: u32| -> R {
@@ -332,8 +337,9 @@ impl V<'_> {
                 let Ok(r) = u16::try_from(r) else {
                     return Err("argument window out of range".into());
                 };
-                if !self.fits(reg(r)?, p) {
-                    return Err(format!("argument {i} does not fit the parameter"));
+                let at = reg(r)?;
+                if !self.fits(at, p) {
+                    return Err(format!("argument {i} in r{r} ({}) does not fit the parameter ({})", tn(at), tn(p)));
                 }
             }
             Ok(())
@@ -535,7 +541,11 @@ impl V<'_> {
             }
             Ret { src } => {
                 if matches!(self.ty(f.ret)?, Type::Void) || !self.fits(reg(src)?, f.ret) {
-                    return Err("returned value does not fit the return type".into());
+                    return Err(format!(
+                        "returned r{src} ({}) does not fit the return type ({})",
+                        tn(reg(src)?),
+                        tn(f.ret)
+                    ));
                 }
                 Ok(())
             }
@@ -587,7 +597,11 @@ impl V<'_> {
                 };
                 is(n, &Type::Int)?;
                 if !self.fits(reg(x)?, *el) {
-                    return Err("fill value does not fit the element type".into());
+                    return Err(format!(
+                        "fill value r{x} ({}) does not fit the element type ({})",
+                        tn(reg(x)?),
+                        tn(*el)
+                    ));
                 }
                 write(dst, ty)
             }
