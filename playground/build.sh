@@ -45,8 +45,9 @@ fi
 
 echo "== building pvm for wasm32-unknown-unknown (compiler, verifier, interpreter; no JIT, no container)" >&2
 # strip=false: wasm-bindgen reads the module's target_features section, which stripping removes.
+# opt-level "s": the page carries the module, and the interpreter is not what is measured here.
 cargo build -q --release --target wasm32-unknown-unknown -p pvm-playground --lib --target-dir "$TARGET_DIR" \
-  --config profile.release.strip=false
+  --config profile.release.strip=false --config 'profile.release.opt-level="s"'
 "$BINDGEN" --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir "$PKG" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/pvm_playground.wasm"
 

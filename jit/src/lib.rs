@@ -42,6 +42,15 @@
 //! [`Runtime`] tells the translator where the VM keeps what compiled code
 //! touches (field offsets, table addresses) and where its helper functions
 //! are; the VM builds it (`vm/src/jit_glue.rs`).
+//!
+//! ## Features
+//!
+//! `exec` (on by default) is the JIT proper: [`Jit`] compiles into
+//! executable memory (cranelift-jit) for the machine it runs on. Without
+//! it, the crate is only the translator and a [`Lister`], which prints the
+//! Cranelift IR and the x86-64 code of a function without running
+//! anything: Cranelift's code generator builds for any target, the browser
+//! included (the playground uses it so).
 
 mod liveness;
 mod translate;
@@ -49,12 +58,16 @@ mod translate;
 pub use translate::raise;
 
 use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
+#[cfg(feature = "exec")]
 use cranelift_jit::{JITBuilder, JITModule};
+#[cfg(feature = "exec")]
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use pvm_bytecode::Module as Bytecode;
+#[cfg(feature = "exec")]
 use std::time::Instant;
 
 /// The `entry` argument of an ordinary call.
@@ -77,7 +90,7 @@ pub const STATUS_SUSPENDED: i64 = 2;
 pub const STATUS_YIELD: i64 = 3;
 
 /// Offsets of the VM state compiled code reads and writes, in bytes.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Offsets {
     /// `i64`: fuel ticks left before the VM must be asked (see `Vm::refuel`).
     pub ticks: i32,
@@ -175,6 +188,7 @@ pub enum Reason {
 }
 
 /// What one compilation produced.
+#[cfg(feature = "exec")]
 #[derive(Debug, Clone)]
 pub struct Compiled {
     /// The function's entry point.
@@ -192,6 +206,7 @@ pub struct Compiled {
 /// A Cranelift JIT for one VM: owns the executable memory, which is freed
 /// with it. Code pages are writable only until they are finished, then
 /// readable and executable, never both writable and executable.
+#[cfg(feature = "exec")]
 pub struct Jit {
     module: Option<JITModule>,
     ctx: Context,
@@ -201,11 +216,12 @@ pub struct Jit {
 
 // SAFETY: the JIT module owns its code memory and nothing in it is tied to
 // a thread; the VM that holds a `Jit` moves it with all its other state.
+#[cfg(feature = "exec")]
 unsafe impl Send for Jit {}
 
-/// The signature of compiled functions.
-pub(crate) fn function_signature(module: &JITModule) -> Signature {
-    let mut sig = module.make_signature();
+/// The signature of compiled functions, in the target's calling convention.
+pub(crate) fn function_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I64)); // vm
     sig.params.push(AbiParam::new(types::I64)); // regs
     sig.params.push(AbiParam::new(types::I32)); // entry
@@ -214,16 +230,50 @@ pub(crate) fn function_signature(module: &JITModule) -> Signature {
     sig
 }
 
+/// Cranelift's settings for pvm's code, on every target.
+fn flags() -> Result<settings::Flags, String> {
+    let mut flags = settings::builder();
+    for (k, v) in [("use_colocated_libcalls", "false"), ("is_pic", "false"), ("opt_level", "speed")] {
+        flags.set(k, v).map_err(|e| e.to_string())?;
+    }
+    Ok(settings::Flags::new(flags))
+}
+
+/// Function `f` translated into `ctx.func` (whose signature and name the
+/// caller set, and `me` its reference to itself), printed: the IR, or with
+/// `asm` the machine code `isa` makes of it.
+#[allow(clippy::too_many_arguments)]
+fn listing(
+    isa: &dyn TargetIsa,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    m: &Bytecode,
+    rt: &Runtime,
+    f: u16,
+    me: cranelift_codegen::ir::FuncRef,
+    asm: bool,
+) -> Result<String, String> {
+    translate::translate(&mut ctx.func, fctx, isa.frontend_config(), m, rt, f, Some(me))?;
+    if !asm {
+        return Ok(ctx.func.display().to_string());
+    }
+    ctx.set_disasm(true);
+    let mut ctrl = cranelift_codegen::control::ControlPlane::default();
+    let r = match ctx.compile(isa, &mut ctrl) {
+        Ok(c) => Ok(c.vcode.clone().unwrap_or_default()),
+        Err(e) => Err(format!("{:?}", e.inner)),
+    };
+    ctx.set_disasm(false);
+    r
+}
+
+#[cfg(feature = "exec")]
 impl Jit {
     /// A JIT for the host machine.
     pub fn new() -> Result<Jit, String> {
-        let mut flags = settings::builder();
-        for (k, v) in [("use_colocated_libcalls", "false"), ("is_pic", "false"), ("opt_level", "speed")] {
-            flags.set(k, v).map_err(|e| e.to_string())?;
-        }
         let isa = cranelift_native::builder()
             .map_err(|e| format!("this machine is not supported by the JIT: {e}"))?
-            .finish(settings::Flags::new(flags))
+            .finish(flags()?)
             .map_err(|e| e.to_string())?;
         let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
         let ctx = module.make_context();
@@ -244,7 +294,7 @@ impl Jit {
     /// every index and type the verifier checked).
     pub fn compile(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<Compiled, String> {
         let started = Instant::now();
-        let sig = function_signature(self.module());
+        let sig = function_signature(self.module().isa().default_call_conv());
         let name = format!("pvm_{}_{}", f, self.count);
         self.count += 1;
         let id = self
@@ -279,7 +329,7 @@ impl Jit {
     /// A reference to a function declared for listings only (never defined),
     /// standing for the function itself in recursive calls.
     fn listing_ref(&mut self) -> Result<cranelift_codegen::ir::FuncRef, String> {
-        let sig = function_signature(self.module());
+        let sig = function_signature(self.module().isa().default_call_conv());
         let name = format!("pvm_listing_{}", self.count);
         self.count += 1;
         let module = self.module.as_mut().expect("the module lives as long as the JIT");
@@ -289,35 +339,86 @@ impl Jit {
 
     /// The Cranelift IR of function `f`, as text (`pvm dis --clif`).
     pub fn clif(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
-        let sig = function_signature(self.module());
-        self.ctx.clear();
-        self.ctx.func.signature = sig;
-        self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
-        let me = self.listing_ref()?;
-        let config = self.module.as_ref().expect("live").target_config();
-        translate::translate(&mut self.ctx.func, &mut self.fctx, config, m, rt, f, Some(me))?;
-        Ok(self.ctx.func.display().to_string())
+        self.listing(m, rt, f, false)
     }
 
     /// The machine code of function `f`, as assembly text (`pvm dis --asm`).
     pub fn asm(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
-        let sig = function_signature(self.module());
+        self.listing(m, rt, f, true)
+    }
+
+    fn listing(&mut self, m: &Bytecode, rt: &Runtime, f: u16, asm: bool) -> Result<String, String> {
+        let sig = function_signature(self.module().isa().default_call_conv());
         self.ctx.clear();
-        self.ctx.set_disasm(true);
         self.ctx.func.signature = sig;
         self.ctx.func.name = UserFuncName::testcase(m.functions[f as usize].name.as_bytes());
         let me = self.listing_ref()?;
-        let config = self.module.as_ref().expect("live").target_config();
-        translate::translate(&mut self.ctx.func, &mut self.fctx, config, m, rt, f, Some(me))?;
         let module = self.module.as_ref().expect("the module lives as long as the JIT");
-        let mut ctrl = cranelift_codegen::control::ControlPlane::default();
-        let r = self.ctx.compile(module.isa(), &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
-        let text = r.vcode.clone().unwrap_or_default();
-        self.ctx.set_disasm(false);
-        Ok(text)
+        listing(module.isa(), &mut self.ctx, &mut self.fctx, m, rt, f, me, asm)
     }
 }
 
+/// Prints what the JIT makes of a function for a target it need not run
+/// on: the Cranelift IR, and the machine code for baseline x86-64 (SSE2,
+/// no later extensions). Nothing is compiled into memory and nothing runs,
+/// so it works where [`Jit`] cannot (in the browser).
+pub struct Lister {
+    isa: cranelift_codegen::isa::OwnedTargetIsa,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+}
+
+impl Lister {
+    /// A lister for x86-64 (System V calling convention, as on Linux).
+    pub fn x86_64() -> Result<Lister, String> {
+        let isa = cranelift_codegen::isa::lookup_by_name("x86_64-unknown-linux-gnu")
+            .map_err(|e| e.to_string())?
+            .finish(flags()?)
+            .map_err(|e| e.to_string())?;
+        Ok(Lister {
+            isa,
+            ctx: Context::new(),
+            fctx: FunctionBuilderContext::new(),
+        })
+    }
+
+    /// The Cranelift IR of function `f` of a verified module, as text.
+    pub fn clif(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
+        self.listing(m, rt, f, false)
+    }
+
+    /// The machine code of function `f` of a verified module, as assembly text.
+    pub fn asm(&mut self, m: &Bytecode, rt: &Runtime, f: u16) -> Result<String, String> {
+        self.listing(m, rt, f, true)
+    }
+
+    fn listing(&mut self, m: &Bytecode, rt: &Runtime, f: u16, asm: bool) -> Result<String, String> {
+        let func = m.functions.get(f as usize).ok_or("no such function")?;
+        self.ctx.clear();
+        self.ctx.func.signature = function_signature(self.isa.default_call_conv());
+        self.ctx.func.name = UserFuncName::testcase(func.name.as_bytes());
+        // The function's reference to itself (recursive calls), declared as
+        // cranelift-module declares a local function.
+        let own = self.ctx.func.signature.clone();
+        let sig = self.ctx.func.import_signature(own);
+        let name = self
+            .ctx
+            .func
+            .declare_imported_user_function(cranelift_codegen::ir::UserExternalName {
+                namespace: 0,
+                index: u32::from(f),
+            });
+        let me = self.ctx.func.import_function(cranelift_codegen::ir::ExtFuncData {
+            name: cranelift_codegen::ir::ExternalName::user(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        });
+        listing(&*self.isa, &mut self.ctx, &mut self.fctx, m, rt, f, me, asm)
+    }
+}
+
+#[cfg(feature = "exec")]
 impl Drop for Jit {
     fn drop(&mut self) {
         if let Some(m) = self.module.take() {

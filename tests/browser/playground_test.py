@@ -13,6 +13,8 @@ reuses) and checks, as a student would see it:
   frame that `pvm run --no-sandbox --trace=json` of the same program reports
   natively (the call stack, the values, the objects' identities), its output
   and its heap;
+* the JIT pane shows the Cranelift IR and x86-64 code of a function,
+  printed in the browser;
 * the compiler's stages print (the bytecode tab is `pvm dis --tables`);
 * a program too deeply nested for the browser's stack is reported, and the
   next program runs in a fresh instance.
@@ -123,10 +125,20 @@ def run_checks(a, wd, tmp):
     heap_text = " | ".join(o["text"].replace("\n", " ") for o in dom["heap"])
     if "Point" not in heap_text or "24" not in heap_text or "[int]" not in heap_text:
         problems.append(f"heap at the last step: {heap_text!r}")
-    for pane in ("editor-pane", "src-pane", "code-pane", "stack-pane", "heap-pane", "out-pane"):
+    # The JIT pane: the Cranelift IR and x86-64 code of the current function
+    # (printed in the browser by Cranelift built for wasm32; nothing runs).
+    wd.js("const s = document.getElementById('jitfn'); s.value = String(META.funcs.findIndex(f => f.name === 'fact')); s.onchange();")
+    clif = wd.js("return document.getElementById('jitclif').textContent;")
+    asm = wd.js("return document.getElementById('jitasm').textContent;")
+    if "function %fact(i64, i64, i32) -> i64, i64 system_v" not in clif or "imul" not in clif:
+        problems.append(f"the JIT pane's IR of fact: {clif[:300]!r}")
+    if "retq" not in asm or "imulq" not in asm:
+        problems.append(f"the JIT pane's x86-64 code of fact: {asm[:300]!r}")
+    for pane in ("editor-pane", "src-pane", "code-pane", "stack-pane", "heap-pane", "out-pane", "jit-pane"):
         wd.shot(os.path.join(a.artifacts, f"playground-{pane}.png"), "#" + pane)
 
     # The compiler's stages: the bytecode tab is what `pvm dis --tables` prints.
+    wd.js("window.scrollTo(0, 0);")
     wd.click("#stages button[data-stage='dis']")
     shown = wd.js("return document.getElementById('stage').textContent;")
     dis = subprocess.run([a.pvm, "dis", "--tables", prog], capture_output=True, text=True)

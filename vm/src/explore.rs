@@ -192,7 +192,11 @@ pub fn jit_listings(module: &Module) -> (String, String) {
         let asm = vm.jit_listing(true).unwrap_or_else(|e| format!("(no machine code: {e})"));
         (clif, asm)
     }
-    #[cfg(not(feature = "jit"))]
+    #[cfg(all(feature = "jit-listing", not(feature = "jit")))]
+    {
+        crate::jit_listing::listings(module)
+    }
+    #[cfg(not(feature = "jit-listing"))]
     {
         let _ = module;
         let why = "(this build of pvm has no JIT)".to_string();

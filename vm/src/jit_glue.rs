@@ -206,7 +206,7 @@ fn iface_table(vm: &Vm) -> (Box<[u32]>, u32) {
 }
 
 /// Offsets of the VM state compiled code touches.
-fn offsets() -> Offsets {
+pub(crate) fn offsets() -> Offsets {
     let frames = offset_of!(Vm, frames);
     Offsets {
         ticks: offset_of!(Vm, ticks) as i32,

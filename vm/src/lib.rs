@@ -71,6 +71,8 @@ mod interp;
 mod io;
 #[cfg(feature = "jit")]
 mod jit_glue;
+#[cfg(feature = "jit-listing")]
+mod jit_listing;
 #[cfg(feature = "jit")]
 mod native_stack;
 mod natives;
