@@ -43,7 +43,7 @@ if ! "$BINDGEN" --version 2>/dev/null | grep -q " $VERSION\$"; then
   fi
 fi
 
-echo "== building pvm for wasm32-unknown-unknown (compiler, verifier, interpreter; no JIT, no container)" >&2
+echo "== building pvm for wasm32-unknown-unknown (compiler, verifier, interpreter, the JIT's listings; no container)" >&2
 # strip=false: wasm-bindgen reads the module's target_features section, which stripping removes.
 # opt-level "s": the page carries the module, and the interpreter is not what is measured here.
 cargo build -q --release --target wasm32-unknown-unknown -p pvm-playground --lib --target-dir "$TARGET_DIR" \

@@ -5,6 +5,9 @@
 //! natives calling back into compiled code, deep recursion, the depth
 //! limit, host panics, and the collector's stress modes.
 
+// Compares the tiers: needs the JIT (the `jit` feature, on by default).
+#![cfg(feature = "jit")]
+
 use pvm::{Captured, Config, GcMode, Host, JitMode, RunError, Vm};
 
 /// A workload touching every kind of instruction compiled code handles.
