@@ -3,6 +3,8 @@
 //! chromedriver are installed) the page, stepped in a real browser, shows
 //! what the trace says (tests/browser/explore_test.py).
 
+mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -210,33 +212,13 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("/nonexistent/x.html"));
 }
 
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-}
-
 /// Runs tests/browser/explore_test.py when python3 and chromedriver exist;
 /// otherwise says so (on stderr) and passes.
 #[test]
 fn browser_stepper_matches_the_interpreter_or_says_why_not() {
-    if !on_path("python3") {
-        eprintln!("skipped: python3 not installed (the browser test needs it)");
+    if let Some(why) = browser::missing() {
+        eprintln!("skipped: {why}");
         return;
     }
-    if !on_path("chromedriver") && !Path::new("/usr/bin/chromedriver").exists() {
-        eprintln!("skipped: chromium/chromedriver not installed");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
-    let r = Command::new("python3")
-        .arg(root.join("tests/browser/explore_test.py"))
-        .arg("--pvm")
-        .arg(env!("CARGO_BIN_EXE_pvm"))
-        .output()
-        .expect("python3 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
-    match r.status.code() {
-        Some(0) => eprintln!("{text}"),
-        Some(77) => eprintln!("{text}"),
-        _ => panic!("the browser test failed:\n{text}"),
-    }
+    browser::run("explore_test.py", &["--pvm".as_ref(), env!("CARGO_BIN_EXE_pvm").as_ref()]);
 }

@@ -8,24 +8,17 @@
 //! Skipped, with the reason on stderr, when python3, chromium/chromedriver,
 //! the wasm32 target or wasm-bindgen-cli cannot be had.
 
-use std::path::Path;
-use std::process::Command;
+mod browser;
 
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-}
+use std::process::Command;
 
 #[test]
 fn playground_in_a_browser_matches_the_interpreter_or_says_why_not() {
-    if !on_path("python3") {
-        eprintln!("skipped: python3 not installed (the browser test needs it)");
+    if let Some(why) = browser::missing() {
+        eprintln!("skipped: {why}");
         return;
     }
-    if !on_path("chromedriver") && !Path::new("/usr/bin/chromedriver").exists() {
-        eprintln!("skipped: chromium/chromedriver not installed");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
+    let root = browser::root();
     // A target folder of its own: the cargo running this test may hold the main one.
     let build = Command::new(root.join("playground/build.sh"))
         .arg("--pkg-only")
@@ -49,17 +42,13 @@ fn playground_in_a_browser_matches_the_interpreter_or_says_why_not() {
     std::fs::create_dir_all(&artifacts).expect("mkdir");
     let page = artifacts.join("playground.html");
     std::fs::write(&page, html).expect("write the page");
-    let r = Command::new("python3")
-        .arg(root.join("tests/browser/playground_test.py"))
-        .arg("--page")
-        .arg(&page)
-        .arg("--pvm")
-        .arg(env!("CARGO_BIN_EXE_pvm"))
-        .output()
-        .expect("python3 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
-    match r.status.code() {
-        Some(0) | Some(77) => eprintln!("{text}"),
-        _ => panic!("the playground's browser test failed:\n{text}"),
-    }
+    browser::run(
+        "playground_test.py",
+        &[
+            "--page".as_ref(),
+            page.as_os_str(),
+            "--pvm".as_ref(),
+            env!("CARGO_BIN_EXE_pvm").as_ref(),
+        ],
+    );
 }

@@ -363,13 +363,18 @@ def run_checks(a, wd, tmp):
     for pane in ("src-pane", "code-pane", "stack-pane", "heap-pane", "jit-pane"):
         wd.shot(os.path.join(a.artifacts, f"pane-{pane}.png"), "#" + pane)
     wd.shot(os.path.join(a.artifacts, "last.png"))
+    return report(problems, f"ok: {len(states)} steps; {compared} register values agree with --trace=json; "
+                            f"screenshots in {a.artifacts}")
+
+
+def report(problems, ok):
+    """Prints the problems found (status 1), or `ok` (status 0)."""
     if problems:
         print("FAIL:")
         for p in problems[:40]:
             print("  " + p)
         return 1
-    print(f"ok: {len(states)} steps; {compared} register values agree with --trace=json; "
-          f"screenshots in {a.artifacts}")
+    print(ok)
     return 0
 
 

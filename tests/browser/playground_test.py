@@ -36,7 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from explore_test import (  # noqa: E402 - the sibling test's helpers
-    PROGRAM, READ_DOM, ROOT, WebDriver, check_step, find_browser, trace_states,
+    PROGRAM, READ_DOM, ROOT, WebDriver, check_step, find_browser, report, trace_states,
 )
 
 BAD = "fn main() {\n    let x: int = true;\n    println(str(x));\n}\n"
@@ -187,14 +187,8 @@ def run_checks(a, wd, tmp):
         problems.append(f"the notice after a runaway run: {notice!r}")
     wd.shot(os.path.join(a.artifacts, "playground-last.png"))
 
-    if problems:
-        print("FAIL:")
-        for p in problems[:40]:
-            print("  " + p)
-        return 1
-    print(f"ok: {len(states)} steps; {compared} register values agree with the native --trace=json; "
-          f"screenshots in {a.artifacts}")
-    return 0
+    return report(problems, f"ok: {len(states)} steps; {compared} register values agree with the native "
+                            f"--trace=json; screenshots in {a.artifacts}")
 
 
 def main():
