@@ -56,8 +56,4 @@ if [ "${1:-}" = "--pkg-only" ]; then
   exit 0
 fi
 mkdir -p "$(dirname "$OUT")"
-if [ -n "${PVM_PLAYGROUND_PACK:-}" ]; then
-  "$PVM_PLAYGROUND_PACK" "$PKG" "$OUT"
-else
-  cargo run -q -p pvm-playground --bin pvm-playground-pack -- "$PKG" "$OUT"
-fi
+cargo run -q -p pvm-playground --bin pvm-playground-pack -- "$PKG" "$OUT"
