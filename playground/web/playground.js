@@ -77,41 +77,42 @@
     ed.setSelectionRange(units(chars.slice(0, a).join("")), units(chars.slice(0, b).join("")));
   };
 
-  /** Compiles without running: the errors as the student types. */
-  function check() {
-    let r;
+  /** Calls into the instance. A trap (the browser's stack, smaller than a
+   *  native one, ran out compiling a deeply nested program, say) may leave
+   *  its memory half-updated, so the next call gets a fresh instance; the
+   *  trap comes back as text. */
+  function guarded(call) {
     try {
-      r = JSON.parse(pvm.check(ed.value));
+      return { value: call() };
     } catch (e) {
       pvm = fresh();
-      say(`pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`, true);
-      return null;
+      return { trap: `pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)` };
     }
+  }
+
+  /** Shows a compile's errors (`r` as `check` and `run` return it). */
+  function showErrors(r) {
     errors = r.ok ? [] : r.errors;
     paint();
     listErrors();
     if (stage) showStage(stage);
-    return r;
+  }
+
+  /** Compiles without running: the errors as the student types. */
+  function check() {
+    const g = guarded(() => JSON.parse(pvm.check(ed.value)));
+    if (g.trap) { say(g.trap, true); return null; }
+    showErrors(g.value);
+    return g.value;
   }
 
   function runNow() {
     const max = Math.max(1, Math.min(1000000, Number($("maxsteps").value) || 100000));
-    let r;
     const t0 = performance.now();
-    try {
-      r = JSON.parse(pvm.run(ed.value, max));
-    } catch (e) {
-      // A trap in the module: the browser's stack, smaller than a native
-      // one, ran out compiling a deeply nested program, say. The instance's
-      // memory may be half-updated, so the next run gets a new one.
-      pvm = fresh();
-      say(`pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`, true);
-      return;
-    }
-    errors = r.ok ? [] : r.errors;
-    paint();
-    listErrors();
-    if (stage) showStage(stage);
+    const g = guarded(() => JSON.parse(pvm.run(ed.value, max)));
+    if (g.trap) { say(g.trap, true); return; }
+    const r = g.value;
+    showErrors(r);
     if (!r.ok) {
       say(errors.length ? `${errors.length} error${errors.length > 1 ? "s" : ""}: not run` : r.text, true);
       return;
@@ -123,14 +124,8 @@
   function showStage(s) {
     stage = s;
     for (const b of document.querySelectorAll("#stages button")) b.classList.toggle("on", b.dataset.stage === s && s !== "");
-    let text = "";
-    try {
-      text = s ? pvm.dump(ed.value, s) : "";
-    } catch (e) {
-      pvm = fresh();
-      text = `pvm stopped: ${e} (a native pvm has more stack; this page started a fresh pvm)`;
-    }
-    $("stage").textContent = text;
+    const g = guarded(() => (s ? pvm.dump(ed.value, s) : ""));
+    $("stage").textContent = g.trap || g.value;
   }
 
   // ---- wiring ------------------------------------------------------------
